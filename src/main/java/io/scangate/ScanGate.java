@@ -1,0 +1,145 @@
+package io.scangate;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scangate.config.ScanGateConfig;
+import io.scangate.db.Postgres;
+import io.scangate.http.HttpVerticle;
+import io.scangate.http.Routes;
+import io.scangate.ops.HealthRoutes;
+import io.scangate.ops.Metrics;
+import io.scangate.ops.MetricsRoutes;
+import io.scangate.redis.RedisClients;
+import io.scangate.redis.RedisKeys;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Pool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One gateway instance: checks that PostgreSQL and Redis answer, migrates the schema, then
+ * deploys the verticles. Any number of instances may share one PostgreSQL and one Redis.
+ */
+public final class ScanGate {
+
+  /** {@code dev}: mount what only start-dev has (the WeChat sandbox). */
+  public record Options(boolean dev, PrometheusMeterRegistry metrics, int httpInstances) {
+
+    public static Options production(PrometheusMeterRegistry metrics) {
+      return new Options(false, metrics, defaultHttpInstances());
+    }
+
+    public static Options dev(PrometheusMeterRegistry metrics) {
+      return new Options(true, metrics, defaultHttpInstances());
+    }
+
+    static int defaultHttpInstances() {
+      return Math.max(1, Math.min(8, Runtime.getRuntime().availableProcessors()));
+    }
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(ScanGate.class);
+  private static final long CHECK_TIMEOUT_SECONDS = 10;
+
+  private final Infrastructure infra;
+  private final List<String> deployments = new ArrayList<>();
+  private int port;
+
+  private ScanGate(Infrastructure infra) {
+    this.infra = infra;
+  }
+
+  public static Future<ScanGate> start(Vertx vertx, ScanGateConfig config, Options options) {
+    Pool postgres = Postgres.pool(vertx, config.postgres());
+    Redis redis = RedisClients.create(vertx, config.redis());
+    PrometheusMeterRegistry metrics = options.metrics() != null ? options.metrics() : Metrics.newRegistry();
+    Infrastructure infra = new Infrastructure(vertx, config, postgres, redis,
+        new RedisKeys(config.redis().keyPrefix()), metrics, options.dev());
+    ScanGate gateway = new ScanGate(infra);
+    return gateway.checkPostgres()
+        .compose(v -> gateway.checkRedis())
+        .compose(v -> Postgres.migrate(vertx, config.postgres().url())
+            .recover(e -> Future.failedFuture(new StartupException(
+                "Database migration failed on PostgreSQL at " + Postgres.describe(config.postgres().url()) + ": " + rootMessage(e)))))
+        .compose(v -> gateway.deploy(options))
+        .map(gateway)
+        .recover(e -> gateway.close().transform(closed -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> checkPostgres() {
+    String where = Postgres.describe(infra.config().postgres().url());
+    return infra.postgres().query("SELECT 1").execute()
+        .timeout(CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .<Void>mapEmpty()
+        .recover(e -> Future.failedFuture(new StartupException("PostgreSQL at " + where + " is unreachable: " + rootMessage(e))));
+  }
+
+  private Future<Void> checkRedis() {
+    String where = RedisClients.describe(infra.config().redis().url());
+    return infra.redis().send(Request.cmd(Command.PING))
+        .timeout(CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS)
+        .<Void>mapEmpty()
+        .recover(e -> Future.failedFuture(new StartupException("Redis at " + where + " is unreachable: " + rootMessage(e))));
+  }
+
+  private Future<Void> deploy(Options options) {
+    List<Routes> routes = List.of(
+        new HealthRoutes(infra.redis(), infra.postgres()),
+        new MetricsRoutes(infra.metrics()));
+    ScanGateConfig.Server server = infra.config().server();
+    long bodyLimit = Math.max(64 * 1024, infra.config().webhook().maxBodyBytes());
+    // The first instance learns the real port (the config may say 0); the others share it.
+    HttpVerticle first = new HttpVerticle(new HttpVerticle.Settings(server.host(), server.port(), bodyLimit), routes);
+    return infra.vertx().deployVerticle(first)
+        .compose(id -> {
+          deployments.add(id);
+          port = first.actualPort();
+          if (options.httpInstances() <= 1) return Future.succeededFuture();
+          var settings = new HttpVerticle.Settings(server.host(), port, bodyLimit);
+          return infra.vertx()
+              .deployVerticle(() -> new HttpVerticle(settings, routes),
+                  new DeploymentOptions().setInstances(options.httpInstances() - 1))
+              .map(deployments::add);
+        })
+        .onSuccess(x -> log.atInfo().addKeyValue("port", port).addKeyValue("httpInstances", options.httpInstances())
+            .log("gateway started"))
+        .mapEmpty();
+  }
+
+  public int port() {
+    return port;
+  }
+
+  public Infrastructure infrastructure() {
+    return infra;
+  }
+
+  /** Undeploys this instance's verticles and closes its clients; the Vertx stays open. */
+  public Future<Void> close() {
+    List<Future<?>> undeployed = new ArrayList<>();
+    for (String id : deployments) undeployed.add(infra.vertx().undeploy(id).otherwiseEmpty());
+    return Future.join(undeployed)
+        .eventually(() -> infra.postgres().close())
+        .eventually(() -> {
+          infra.redis().close();
+          return Future.succeededFuture();
+        })
+        .otherwiseEmpty()
+        .mapEmpty();
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+    String message = t.getMessage() != null ? t.getMessage() : t.getClass().getSimpleName();
+    return message.replaceAll("\\s+", " ").trim();
+  }
+}

@@ -1,0 +1,230 @@
+package io.scangate.config;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole configuration file (CONTRACT section 2), parsed and validated by {@link ConfigLoader}.
+ * Every record here is immutable and every value has already passed validation.
+ */
+public record ScanGateConfig(
+    Server server,
+    RedisSettings redis,
+    PostgresSettings postgres,
+    WeChat wechat,
+    String userPoolId,
+    Tokens tokens,
+    Qr qr,
+    Webhook webhook,
+    RateLimits rateLimits,
+    List<Application> applications,
+    List<Connection> connections) {
+
+  public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {}
+
+  public record RedisSettings(String url, String keyPrefix) {}
+
+  public record PostgresSettings(String url, int poolSize) {}
+
+  public record WeChat(String apiBaseUrl) {}
+
+  public record Tokens(String issuer, Duration accessTokenTtl, Duration idTokenTtl,
+                       Duration refreshTokenTtl, String keyEncryptionKey) {
+    @Override
+    public String toString() {
+      return "Tokens[issuer=" + issuer + ", accessTokenTtl=" + accessTokenTtl + ", idTokenTtl=" + idTokenTtl
+          + ", refreshTokenTtl=" + refreshTokenTtl + ", keyEncryptionKey=***]";
+    }
+  }
+
+  public record Qr(Duration sessionTtl, Duration ticketTtl, Duration retention) {}
+
+  public record Webhook(Duration maxClockSkew, int maxBodyBytes) {}
+
+  public record RateLimits(int sessionsPerMinutePerIp, int sessionsPerMinutePerApp, int scansPerMinutePerUser) {}
+
+  public enum ExchangeAuth { NONE, SECRET }
+
+  public record Application(String appId, String appSecret, String name, List<String> redirectUris,
+                            String callbackUrl, List<String> allowedOrigins, List<String> connections,
+                            ExchangeAuth exchangeAuth) {
+    public boolean enables(String connectionIdentifier) {
+      return connections.contains(connectionIdentifier);
+    }
+
+    @Override
+    public String toString() {
+      return "Application[appId=" + appId + ", name=" + name + ", appSecret=***]";
+    }
+  }
+
+  public enum ConnectionType {
+    WECHAT_MP_QRCODE("wechat-mp-qrcode"),
+    WECHAT_MINIPROGRAM_QRCODE("wechat-miniprogram-qrcode"),
+    WECHAT_MINIPROGRAM("wechat-miniprogram");
+
+    public final String id;
+
+    ConnectionType(String id) {
+      this.id = id;
+    }
+
+    public static Optional<ConnectionType> of(String id) {
+      for (ConnectionType type : values()) {
+        if (type.id.equals(id)) return Optional.of(type);
+      }
+      return Optional.empty();
+    }
+  }
+
+  public enum MessageMode { PLAIN, COMPATIBLE, SAFE }
+
+  public enum ConfirmMode { DIRECT, LINK }
+
+  public enum ForwardMode { ASYNC, PROXY }
+
+  public enum QrStyle { URL, WXACODE }
+
+  public enum EnvVersion { RELEASE, TRIAL, DEVELOP }
+
+  public enum LinkingMode { NONE, MATCH }
+
+  public enum LinkingField { UNIONID, PHONE }
+
+  public record ForwardTarget(String url, String token, String encodingAesKey, ForwardMode mode) {
+    @Override
+    public String toString() {
+      return "ForwardTarget[url=" + url + ", mode=" + mode + ", token=***, encodingAesKey=***]";
+    }
+  }
+
+  public record AccountLinking(LinkingMode mode, List<LinkingField> fields) {
+    public static final AccountLinking NONE = new AccountLinking(LinkingMode.NONE, List.of());
+  }
+
+  public record VerificationFile(String name, String content) {}
+
+  /**
+   * A WeChat identity source. Fields that a type does not use are null (strings, objects) or
+   * their defaults; {@link ConfigLoader} checks that each type has what it needs.
+   */
+  public record Connection(
+      String identifier,
+      ConnectionType type,
+      String displayName,
+      String wechatAppId,
+      String appSecret,
+      boolean loginOnly,
+      AccountLinking accountLinking,
+      // wechat-mp-qrcode
+      String token,
+      String encodingAesKey,
+      MessageMode messageMode,
+      ConfirmMode confirmMode,
+      List<ForwardTarget> forwardTo,
+      String welcomeMessage,
+      // wechat-miniprogram-qrcode
+      QrStyle qrStyle,
+      Path logo,
+      String page,
+      EnvVersion envVersion,
+      VerificationFile verificationFile) {
+
+    @Override
+    public String toString() {
+      return "Connection[identifier=" + identifier + ", type=" + type.id + ", wechatAppId=" + wechatAppId
+          + ", appSecret=***, token=***, encodingAesKey=***]";
+    }
+  }
+
+  /** The same configuration on other Redis and PostgreSQL servers (start-dev's, or a test's). */
+  public ScanGateConfig withServers(String redisUrl, String postgresUrl) {
+    return new ScanGateConfig(server, new RedisSettings(redisUrl, redis.keyPrefix()),
+        new PostgresSettings(postgresUrl, postgres.poolSize()), wechat, userPoolId, tokens, qr, webhook, rateLimits,
+        applications, connections);
+  }
+
+  public Optional<Application> application(String appId) {
+    return applications.stream().filter(a -> a.appId().equals(appId)).findFirst();
+  }
+
+  public Optional<Connection> connection(String identifier) {
+    return connections.stream().filter(c -> c.identifier().equals(identifier)).findFirst();
+  }
+
+  /** An IPv4 or IPv6 network in CIDR notation, e.g. {@code 10.0.0.0/8}. */
+  public record Cidr(byte[] network, int prefixLength, String text) {
+
+    public static Cidr parse(String text) {
+      int slash = text.indexOf('/');
+      String address = slash < 0 ? text : text.substring(0, slash);
+      byte[] bytes = InetLiterals.parse(address)
+          .orElseThrow(() -> new IllegalArgumentException("not an IP address"));
+      int max = bytes.length * 8;
+      int prefix = max;
+      if (slash >= 0) {
+        try {
+          prefix = Integer.parseInt(text.substring(slash + 1));
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("prefix length is not a number");
+        }
+        if (prefix < 0 || prefix > max) throw new IllegalArgumentException("prefix length must be 0-" + max);
+      }
+      return new Cidr(bytes, prefix, text);
+    }
+
+    public boolean contains(String ip) {
+      return InetLiterals.parse(ip).map(this::contains).orElse(false);
+    }
+
+    public boolean contains(byte[] address) {
+      if (address.length != network.length) return false;
+      int fullBytes = prefixLength / 8;
+      for (int i = 0; i < fullBytes; i++) {
+        if (address[i] != network[i]) return false;
+      }
+      int restBits = prefixLength % 8;
+      if (restBits == 0) return true;
+      int mask = (0xFF << (8 - restBits)) & 0xFF;
+      return (address[fullBytes] & mask) == (network[fullBytes] & mask);
+    }
+
+    @Override
+    public String toString() {
+      return text;
+    }
+  }
+
+  /** Parses IP literals without DNS lookups (InetAddress.getByName would resolve host names). */
+  static final class InetLiterals {
+    private InetLiterals() {}
+
+    static Optional<byte[]> parse(String address) {
+      String a = address.startsWith("[") && address.endsWith("]") ? address.substring(1, address.length() - 1) : address;
+      if (a.isEmpty() || !a.matches("[0-9A-Fa-f:.]+")) return Optional.empty();
+      if (a.contains(":")) {
+        try {
+          // URI parsing validates an IPv6 literal without touching DNS.
+          String host = URI.create("http://[" + a + "]/").getHost();
+          if (host == null) return Optional.empty();
+          return Optional.of(java.net.InetAddress.getByName(host).getAddress());
+        } catch (Exception e) {
+          return Optional.empty();
+        }
+      }
+      String[] parts = a.split("\\.", -1);
+      if (parts.length != 4) return Optional.empty();
+      byte[] bytes = new byte[4];
+      for (int i = 0; i < 4; i++) {
+        if (parts[i].isEmpty() || parts[i].length() > 3) return Optional.empty();
+        int v = Integer.parseInt(parts[i]);
+        if (v > 255) return Optional.empty();
+        bytes[i] = (byte) v;
+      }
+      return Optional.of(bytes);
+    }
+  }
+}

@@ -1,0 +1,52 @@
+package io.scangate.http;
+
+import io.scangate.StartupException;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+
+import java.util.List;
+
+/**
+ * The HTTP front: one router carrying every capability's {@link Routes}, behind a request log,
+ * a body size limit and JSON error handling. Deployed once per event loop on a shared port.
+ */
+public final class HttpVerticle extends VerticleBase {
+
+  /** Where to listen and how large a request body may be. */
+  public record Settings(String host, int port, long bodyLimitBytes) {}
+
+  private final Settings settings;
+  private final List<Routes> routes;
+  private HttpServer server;
+
+  public HttpVerticle(Settings settings, List<Routes> routes) {
+    this.settings = settings;
+    this.routes = routes;
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.route().handler(RequestLog::handle);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
+    routes.forEach(r -> r.mount(router));
+    router.route().failureHandler(ErrorHandlers::onFailure);
+    router.errorHandler(404, ctx -> ErrorHandlers.byStatus(ctx, 404));
+    router.errorHandler(405, ctx -> ErrorHandlers.byStatus(ctx, 405));
+
+    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true).setIdleTimeout(0))
+        .requestHandler(router)
+        .listen(settings.port(), settings.host())
+        .onSuccess(s -> server = s)
+        .recover(e -> Future.failedFuture(new StartupException(
+            "HTTP port " + settings.port() + " on " + settings.host() + " is unavailable: " + e.getMessage())));
+  }
+
+  public int actualPort() {
+    return server.actualPort();
+  }
+}
