@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "scangate", mixinStandardHelpOptions = true, version = "ScanGate 0.1.0",
     description = "Self-hosted WeChat login gateway.",
     subcommands = {Launcher.Start.class, Launcher.StartDev.class},
-    footer = {"", "Config values may reference environment variables: ${NAME} and ${NAME:-default}."})
+    footer = {"", "Config values may reference environment variables: $${NAME} and $${NAME:-default}."})
 public final class Launcher implements Callable<Integer> {
 
   static final int EXIT_START_FAILED = 1;

@@ -95,19 +95,20 @@ public final class ScanGate {
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()));
     ScanGateConfig.Server server = infra.config().server();
-    long bodyLimit = Math.max(64 * 1024, infra.config().webhook().maxBodyBytes());
-    // The first instance learns the real port (the config may say 0); the others share it.
-    HttpVerticle first = new HttpVerticle(new HttpVerticle.Settings(server.host(), server.port(), bodyLimit), routes);
-    return infra.vertx().deployVerticle(first)
-        .compose(id -> {
+    var settings = new HttpVerticle.Settings(server.host(), server.port(), Math.max(64 * 1024, infra.config().webhook().maxBodyBytes()));
+    // All instances listen on the same requested address, so Vert.x shares one server socket
+    // among them (also for port 0, where they share the one random port).
+    List<HttpVerticle> instances = new java.util.concurrent.CopyOnWriteArrayList<>();
+    return infra.vertx()
+        .deployVerticle(() -> {
+          HttpVerticle verticle = new HttpVerticle(settings, routes);
+          instances.add(verticle);
+          return verticle;
+        }, new DeploymentOptions().setInstances(options.httpInstances()))
+        .map(id -> {
           deployments.add(id);
-          port = first.actualPort();
-          if (options.httpInstances() <= 1) return Future.succeededFuture();
-          var settings = new HttpVerticle.Settings(server.host(), port, bodyLimit);
-          return infra.vertx()
-              .deployVerticle(() -> new HttpVerticle(settings, routes),
-                  new DeploymentOptions().setInstances(options.httpInstances() - 1))
-              .map(deployments::add);
+          port = instances.get(0).actualPort();
+          return id;
         })
         .onSuccess(x -> log.atInfo().addKeyValue("port", port).addKeyValue("httpInstances", options.httpInstances())
             .log("gateway started"))
