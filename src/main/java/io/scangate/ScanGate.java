@@ -8,6 +8,10 @@ import io.scangate.http.Routes;
 import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
+import io.scangate.qr.QrBrowserRoutes;
+import io.scangate.qr.QrContentSource;
+import io.scangate.qr.QrSessionStore;
+import io.scangate.qr.QrSessionVerticle;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
 import io.vertx.core.DeploymentOptions;
@@ -52,6 +56,7 @@ public final class ScanGate {
   private final Infrastructure infra;
   private final List<String> deployments = new ArrayList<>();
   private int port;
+  private QrSessionVerticle qrHub;
 
   private ScanGate(Infrastructure infra) {
     this.infra = infra;
@@ -91,9 +96,25 @@ public final class ScanGate {
   }
 
   private Future<Void> deploy(Options options) {
+    QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
+    qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions);
+    QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config());
     List<Routes> routes = List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
-        new MetricsRoutes(infra.metrics()));
+        new MetricsRoutes(infra.metrics()),
+        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent));
+    return deployOne(qrHub)
+        .compose(v -> deployHttp(options, routes));
+  }
+
+  private Future<Void> deployOne(io.vertx.core.Deployable verticle) {
+    return infra.vertx().deployVerticle(verticle).map(id -> {
+      deployments.add(id);
+      return null;
+    });
+  }
+
+  private Future<Void> deployHttp(Options options, List<Routes> routes) {
     ScanGateConfig.Server server = infra.config().server();
     var settings = new HttpVerticle.Settings(server.host(), server.port(), Math.max(64 * 1024, infra.config().webhook().maxBodyBytes()));
     // All instances listen on the same requested address, so Vert.x shares one server socket
@@ -117,6 +138,11 @@ public final class ScanGate {
 
   public int port() {
     return port;
+  }
+
+  /** This instance's QR hub (for tests and benchmarks that count waiters). */
+  public QrSessionVerticle qrHub() {
+    return qrHub;
   }
 
   public Infrastructure infrastructure() {

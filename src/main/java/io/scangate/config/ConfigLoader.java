@@ -134,9 +134,9 @@ public final class ConfigLoader {
       Section qr = root.section("qr");
       var qrSettings = new ScanGateConfig.Qr(
           // WeChat's parametric QR codes live at most 30 days.
-          qr.duration("sessionTtl", Duration.ofMinutes(2), Duration.ofSeconds(10), Duration.ofDays(30)),
+          qr.duration("sessionTtl", Duration.ofMinutes(2), Duration.ofSeconds(1), Duration.ofDays(30)),
           qr.duration("ticketTtl", Duration.ofMinutes(5), Duration.ofSeconds(10), Duration.ofHours(1)),
-          qr.duration("retention", Duration.ofMinutes(10), Duration.ofSeconds(10), Duration.ofDays(1)));
+          qr.duration("retention", Duration.ofMinutes(10), Duration.ofSeconds(1), Duration.ofDays(1)));
       qr.rejectUnknownFields();
 
       Section webhook = root.section("webhook");

@@ -23,6 +23,7 @@ public final class ErrorHandlers {
     }
     Throwable failure = ctx.failure();
     if (failure instanceof ApiException api) {
+      api.headers().forEach(ctx.response()::putHeader);
       Responses.error(ctx, api.status(), api.code(), api.getMessage());
     } else if (failure instanceof DecodeException) {
       Responses.error(ctx, 400, "invalid_json", "The request body is not valid JSON");

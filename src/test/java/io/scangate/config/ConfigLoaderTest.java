@@ -249,7 +249,7 @@ class ConfigLoaderTest {
         Arguments.of("accessTokenTtl: PT2H", "accessTokenTtl: 2h", "tokens.accessTokenTtl: must be an ISO-8601 duration such as PT2M or P30D"),
         Arguments.of("idTokenTtl: PT2H", "idTokenTtl: PT0S", "tokens.idTokenTtl: must be between PT1M and PT24H"),
         Arguments.of("keyEncryptionKey: \"${KEK}\"", "keyEncryptionKey: \"short\"", "tokens.keyEncryptionKey: must be at least 32 characters"),
-        Arguments.of("sessionTtl: PT2M", "sessionTtl: P31D", "qr.sessionTtl: must be between PT10S and PT720H"),
+        Arguments.of("sessionTtl: PT2M", "sessionTtl: P31D", "qr.sessionTtl: must be between PT1S and PT720H"),
         Arguments.of("maxBodyBytes: 65536", "maxBodyBytes: 10", "webhook.maxBodyBytes: must be a whole number from 1024 to 10485760"),
         Arguments.of("scansPerMinutePerUser: 30", "scansPerMinutePerUser: 0", "rateLimits.scansPerMinutePerUser: must be a whole number from 1 to 1000000"),
         // applications

@@ -1,0 +1,61 @@
+package io.scangate.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+
+/**
+ * A Server-Sent Events stream (vertx-web has no SSE server helper). Sends {@code event:}/{@code data:}
+ * frames and a comment line every {@code heartbeatMs} so proxies keep the connection open.
+ */
+public final class SseStream {
+
+  private final Vertx vertx;
+  private final HttpServerResponse response;
+  private final long heartbeatTimer;
+  private boolean closed;
+
+  private SseStream(Vertx vertx, HttpServerResponse response, long heartbeatMs) {
+    this.vertx = vertx;
+    this.response = response;
+    this.heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> comment("keep-alive"));
+  }
+
+  public static SseStream open(Vertx vertx, HttpServerResponse response, long heartbeatMs) {
+    response.setChunked(true)
+        .putHeader("Content-Type", "text/event-stream; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache, no-store")
+        .putHeader("Connection", "keep-alive")
+        // nginx buffers responses unless told not to, which would hold events back.
+        .putHeader("X-Accel-Buffering", "no");
+    response.write(": stream open\n\n");
+    SseStream stream = new SseStream(vertx, response, heartbeatMs);
+    response.closeHandler(v -> stream.release());
+    return stream;
+  }
+
+  public void send(String event, String data) {
+    if (closed) return;
+    StringBuilder frame = new StringBuilder("event: ").append(event).append('\n');
+    for (String line : data.split("\n", -1)) frame.append("data: ").append(line).append('\n');
+    response.write(frame.append('\n').toString());
+  }
+
+  public void comment(String text) {
+    if (!closed) response.write(": " + text + "\n\n");
+  }
+
+  public void end() {
+    if (closed) return;
+    release();
+    response.end();
+  }
+
+  public boolean isClosed() {
+    return closed;
+  }
+
+  private void release() {
+    closed = true;
+    vertx.cancelTimer(heartbeatTimer);
+  }
+}

@@ -1,0 +1,120 @@
+package io.scangate.qr;
+
+/**
+ * The session state machine, as Lua run atomically inside Redis: two confirms, a confirm racing
+ * a cancel, or a confirm after expiry can never both win. Every change bumps {@code version},
+ * publishes the whole hash on the instance-shared channel, and on a terminal state shortens the
+ * key's life to {@code qr.retention} and drops the session from the expiry index.
+ */
+final class QrScripts {
+
+  private QrScripts() {}
+
+  /** Shared tail: publish the new state and, if terminal, keep it only for the retention time. */
+  private static final String FINISH = """
+      local function finish(s, expiries, channel, retention)
+        redis.call('HINCRBY', s, 'version', 1)
+        local st = redis.call('HGET', s, 'status')
+        if st ~= 'PENDING' and st ~= 'SCANNED' then
+          local id = redis.call('HGET', s, 'sessionId')
+          redis.call('ZREM', expiries, id)
+          redis.call('EXPIRE', s, retention)
+          redis.call('EXPIRE', redis.call('HGET', s, 'sceneKey'), retention)
+        end
+        local flat = redis.call('HGETALL', s)
+        local state = {}
+        for i = 1, #flat, 2 do state[flat[i]] = flat[i + 1] end
+        state['scanTokenHash'] = nil
+        local encoded = cjson.encode(state)
+        redis.call('PUBLISH', channel, encoded)
+        return encoded
+      end
+      """;
+
+  /**
+   * KEYS: session hash, expiry index, ticket key (confirm only).
+   * ARGV: op, now (ms), channel, retention (s), then the op's own arguments.
+   * Returns {'ok', stateJson} or {'err', code, status}.
+   */
+  static final String TRANSITION = FINISH + """
+      local s, expiries = KEYS[1], KEYS[2]
+      local op, now, channel, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
+      local status = redis.call('HGET', s, 'status')
+      if not status then return {'err', 'session_not_found', ''} end
+      local live = status == 'PENDING' or status == 'SCANNED'
+      if live and now >= tonumber(redis.call('HGET', s, 'expiresAt')) then
+        redis.call('HSET', s, 'status', 'EXPIRED')
+        finish(s, expiries, channel, retention)
+        return {'err', 'session_expired', 'EXPIRED'}
+      end
+      if not live then return {'err', 'session_finished', status} end
+
+      local function scanTokenMatches(hash)
+        return redis.call('HGET', s, 'scanTokenHash') == hash
+      end
+
+      if op == 'scan' then
+        -- ARGV: 5 openid, 6 unionid, 7 scanTokenHash, 8 nickname, 9 avatarUrl
+        if status == 'SCANNED' and redis.call('HGET', s, 'openid') ~= ARGV[5] then
+          return {'err', 'already_scanned', status}
+        end
+        redis.call('HSET', s, 'status', 'SCANNED', 'openid', ARGV[5], 'unionid', ARGV[6], 'scanTokenHash', ARGV[7])
+        if ARGV[8] ~= '' then redis.call('HSET', s, 'nickname', ARGV[8]) end
+        if ARGV[9] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[9]) end
+      elseif op == 'confirm' then
+        -- ARGV: 5 scanTokenHash, 6 userId, 7 ticket, 8 ticketTtl (s), 9 nickname, 10 avatarUrl
+        if status ~= 'SCANNED' then return {'err', 'not_scanned', status} end
+        if not scanTokenMatches(ARGV[5]) then return {'err', 'invalid_scan_token', status} end
+        redis.call('HSET', s, 'status', 'CONFIRMED', 'userId', ARGV[6], 'ticket', ARGV[7])
+        if ARGV[9] ~= '' then redis.call('HSET', s, 'nickname', ARGV[9]) end
+        if ARGV[10] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[10]) end
+        local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = ARGV[6],
+          appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
+        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ARGV[8]))
+      elseif op == 'confirm_direct' then
+        -- A scan that is itself the confirmation (Official Account, confirmMode direct).
+        -- ARGV: 5 openid, 6 unionid, 7 userId, 8 ticket, 9 ticketTtl (s), 10 nickname, 11 avatarUrl
+        redis.call('HSET', s, 'status', 'CONFIRMED', 'openid', ARGV[5], 'unionid', ARGV[6], 'userId', ARGV[7], 'ticket', ARGV[8])
+        if ARGV[10] ~= '' then redis.call('HSET', s, 'nickname', ARGV[10]) end
+        if ARGV[11] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[11]) end
+        local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = ARGV[7],
+          appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
+        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ARGV[9]))
+      elseif op == 'cancel' then
+        -- ARGV: 5 scanTokenHash
+        if status ~= 'SCANNED' then return {'err', 'not_scanned', status} end
+        if not scanTokenMatches(ARGV[5]) then return {'err', 'invalid_scan_token', status} end
+        redis.call('HSET', s, 'status', 'CANCELED')
+      elseif op == 'fail' then
+        -- ARGV: 5 scanTokenHash ('' when the failure is not the scanner's doing), 6 error code
+        if ARGV[5] ~= '' and not scanTokenMatches(ARGV[5]) then return {'err', 'invalid_scan_token', status} end
+        redis.call('HSET', s, 'status', 'FAILED', 'error', ARGV[6])
+      else
+        return {'err', 'unknown_op', status}
+      end
+      return {'ok', finish(s, expiries, channel, retention)}
+      """;
+
+  /**
+   * Expires every live session whose time is up; run by each instance every second, and safe to
+   * run concurrently (ZREM decides who handles a session).
+   * KEYS: expiry index. ARGV: now (ms), channel, retention (s), key prefix of session hashes, batch size.
+   */
+  static final String SWEEP = FINISH + """
+      local expiries = KEYS[1]
+      local now, channel, retention, prefix = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
+      local due = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
+      local count = 0
+      for _, id in ipairs(due) do
+        redis.call('ZREM', expiries, id)
+        local s = prefix .. id
+        local status = redis.call('HGET', s, 'status')
+        if status == 'PENDING' or status == 'SCANNED' then
+          redis.call('HSET', s, 'status', 'EXPIRED')
+          finish(s, expiries, channel, retention)
+          count = count + 1
+        end
+      end
+      return count
+      """;
+}
