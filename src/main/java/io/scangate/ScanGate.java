@@ -97,7 +97,7 @@ public final class ScanGate {
 
   private Future<Void> deploy(Options options) {
     QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
-    qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions);
+    qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
     QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config());
     List<Routes> routes = List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),

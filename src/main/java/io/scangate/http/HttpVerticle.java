@@ -4,6 +4,7 @@ import io.scangate.StartupException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -32,13 +33,19 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(RequestLog::handle);
-    router.route().handler(BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes()));
+    // Bodies only where they can be: a waiting GET (long poll, SSE) holds no body buffer.
+    BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
+    for (HttpMethod method : List.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)) {
+      router.route().method(method).handler(bodies);
+    }
     routes.forEach(r -> r.mount(router));
     router.route().failureHandler(ErrorHandlers::onFailure);
     router.errorHandler(404, ctx -> ErrorHandlers.byStatus(ctx, 404));
     router.errorHandler(405, ctx -> ErrorHandlers.byStatus(ctx, 405));
 
-    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true).setIdleTimeout(0))
+    // No compression: our answers are small JSON, and a compressor per connection costs memory
+    // on every waiting browser (and could hold SSE frames back).
+    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s)

@@ -1,5 +1,7 @@
 package io.scangate.qr;
 
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.redis.RedisClients;
 import io.vertx.core.Context;
@@ -70,9 +72,13 @@ public final class QrSessionVerticle extends VerticleBase {
   private long backoffMs = 100;
   private volatile boolean stopping;
 
-  public QrSessionVerticle(ScanGateConfig.RedisSettings redisSettings, QrSessionStore store) {
+  public QrSessionVerticle(ScanGateConfig.RedisSettings redisSettings, QrSessionStore store, MeterRegistry metrics) {
     this.redisSettings = redisSettings;
     this.store = store;
+    Gauge.builder("scangate.qr.waiters", this, QrSessionVerticle::waiters)
+        .description("Browsers waiting on this instance (long polls and SSE streams)").register(metrics);
+    Gauge.builder("scangate.qr.watched.sessions", this, QrSessionVerticle::watchedSessions)
+        .description("Sessions with at least one waiting browser on this instance").register(metrics);
   }
 
   @Override
