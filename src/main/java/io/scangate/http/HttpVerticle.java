@@ -10,6 +10,7 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.List;
+import java.util.Set;
 
 /**
  * The HTTP front: one router carrying every capability's {@link Routes}, behind a request log,
@@ -34,10 +35,13 @@ public final class HttpVerticle extends VerticleBase {
     Router router = Router.router(vertx);
     router.route().handler(RequestLog::handle);
     // Bodies only where they can be: a waiting GET (long poll, SSE) holds no body buffer.
+    // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
-    for (HttpMethod method : List.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE)) {
-      router.route().method(method).handler(bodies);
-    }
+    Set<HttpMethod> withBodies = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
+    router.route().handler(ctx -> {
+      if (withBodies.contains(ctx.request().method())) bodies.handle(ctx);
+      else ctx.next();
+    });
     routes.forEach(r -> r.mount(router));
     router.route().failureHandler(ErrorHandlers::onFailure);
     router.errorHandler(404, ctx -> ErrorHandlers.byStatus(ctx, 404));
