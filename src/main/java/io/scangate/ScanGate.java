@@ -10,6 +10,7 @@ import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
+import io.scangate.sandbox.SandboxRoutes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -91,9 +92,10 @@ public final class ScanGate {
   }
 
   private Future<Void> deploy(Options options) {
-    List<Routes> routes = List.of(
+    List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
-        new MetricsRoutes(infra.metrics()));
+        new MetricsRoutes(infra.metrics())));
+    if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     ScanGateConfig.Server server = infra.config().server();
     long bodyLimit = Math.max(64 * 1024, infra.config().webhook().maxBodyBytes());
     // The first instance learns the real port (the config may say 0); the others share it.
