@@ -99,6 +99,18 @@ final class SandboxControl {
     }).onFailure(ctx::fail);
   }
 
+  // GET /sandbox/control/connections -> [{identifier, type, wechatAppId, messageMode?}]: what the phone page offers.
+  void connections(RoutingContext ctx) {
+    JsonArray out = new JsonArray();
+    for (Connection c : config.connections()) {
+      JsonObject item = new JsonObject().put("identifier", c.identifier()).put("type", c.type().id).put("wechatAppId", c.wechatAppId())
+          .put("displayName", c.displayName());
+      if (c.messageMode() != null) item.put("messageMode", c.messageMode().name().toLowerCase());
+      out.add(item);
+    }
+    Responses.json(ctx, 200, new JsonObject().put("publicUrl", config.server().publicUrl()).put("connections", out));
+  }
+
   // POST /sandbox/control/tokens/expire {appId}: the account's current access tokens expire now.
   void expireTokens(RoutingContext ctx) {
     String appId = knownApp(body(ctx));

@@ -51,6 +51,7 @@ public final class SandboxRoutes implements Routes {
     router.post(c + "miniprogram/code").handler(control::miniProgramCode);
     router.get(c + "qrcodes").handler(control::qrCodes);
     router.post(c + "mp/scan").handler(control::mpScan);
+    router.get(c + "connections").handler(control::connections);
     router.post(c + "tokens/expire").handler(control::expireTokens);
     router.post(c + "tokens/revoke").handler(control::revokeTokens);
 

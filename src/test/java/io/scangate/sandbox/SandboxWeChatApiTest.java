@@ -263,5 +263,10 @@ class SandboxWeChatApiTest {
     HttpResponse<Buffer> page = http.get("/sandbox/phone").send().await(10, TimeUnit.SECONDS);
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(page.getHeader("Content-Type")).startsWith("text/html");
+    assertThat(page.bodyAsString()).contains("/sandbox/control/mp/scan", "/sandbox/control/qrcodes",
+        "/sandbox/control/miniprogram/code", "/api/v1/miniprogram/qr/", "/scan", "/confirm", "/cancel");
+    JsonObject connections = get("/sandbox/control/connections");
+    assertThat(connections.getJsonArray("connections")).hasSize(3);
+    assertThat(connections.getJsonArray("connections").getJsonObject(0).getString("messageMode")).isEqualTo("safe");
   }
 }
