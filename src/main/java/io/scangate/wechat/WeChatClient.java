@@ -74,7 +74,7 @@ public final class WeChatClient {
                          Duration forceRefreshInterval, int forceRefreshesPerDay) {
 
     public static Settings defaults() {
-      return new Settings(Duration.ofSeconds(5), 3, Duration.ofMillis(200), Duration.ofSeconds(30),
+      return new Settings(Duration.ofSeconds(5), 3, Duration.ofMillis(200), Duration.ofSeconds(45),
           Duration.ofSeconds(30), 20);
     }
 
@@ -273,7 +273,10 @@ public final class WeChatClient {
 
   private Future<String> acquireAcrossInstances(Connection c, String stale, long deadline) {
     String fence = HexFormat.of().formatHex(randomBytes(16));
-    long lockMillis = settings.callTimeout().toMillis() * settings.maxAttempts() * 2 + 5_000;
+    // Long enough for a normal and a forced fetch with all their retries; waiters wait longer than this.
+    long oneFetch = settings.callTimeout().toMillis() * settings.maxAttempts()
+        + (settings.retryBackoff().toMillis() << Math.min(20, settings.maxAttempts()));
+    long lockMillis = 2 * oneFetch + 5_000;
     return redis.send(Request.cmd(Command.SET).arg(lockKey(c)).arg(fence).arg("NX").arg("PX").arg(lockMillis))
         .compose(locked -> {
           if (locked != null) return fetchUnderLock(c, stale, fence);

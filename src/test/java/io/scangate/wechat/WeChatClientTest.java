@@ -189,6 +189,12 @@ class WeChatClientTest {
     assertThat(QrDecode.text(png.getBytes())).isEqualTo("scene123");
     WeChatException tooLong = failure(client.wxaCode(mini, "s".repeat(40), null, ScanGateConfig.EnvVersion.RELEASE));
     assertThat(tooLong.errcode()).isEqualTo(40169);
+
+    String metrics = http.get("/metrics").send().await(20, TimeUnit.SECONDS).bodyAsString();
+    assertThat(metrics).contains("scangate_wechat_calls_total{api=\"sns/jscode2session\"}")
+        .contains("scangate_wechat_errors_total{api=\"sns/jscode2session\",errcode=\"40163\"}")
+        .contains("scangate_wechat_errors_total{api=\"wxa/getwxacodeunlimit\",errcode=\"40169\"}")
+        .contains("scangate_wechat_latency_seconds_count{api=\"cgi-bin/stable_token\"}");
   }
 
   @Test
