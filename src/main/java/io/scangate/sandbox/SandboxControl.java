@@ -93,7 +93,7 @@ final class SandboxControl {
         if (appId != null && !appId.equals(qr.getString("appId"))) continue;
         out.add(new JsonObject().put("ticket", qr.getString("ticket")).put("sceneStr", qr.getString("sceneStr"))
             .put("url", qr.getString("url")).put("appId", qr.getString("appId")).put("expireSeconds", qr.getInteger("expireSeconds"))
-            .put("expiresAt", java.time.Instant.ofEpochMilli(qr.getLong("expiresAt")).toString()));
+            .put("expiresAt", java.time.Instant.ofEpochMilli(qr.getLong("expiresAt")).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
       }
       return Responses.json(ctx, 200, out);
     }).onFailure(ctx::fail);

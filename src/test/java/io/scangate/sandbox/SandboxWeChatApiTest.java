@@ -190,6 +190,7 @@ class SandboxWeChatApiTest {
     assertThat(listed.getString("url")).isEqualTo(qr.getString("url"));
     assertThat(listed.getString("appId")).isEqualTo(MP);
     assertThat(listed.getInteger("expireSeconds")).isEqualTo(120);
+    assertThat(listed.getString("expiresAt")).matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ");
 
     HttpResponse<Buffer> image = http.get("/sandbox/wechat/cgi-bin/showqrcode").addQueryParam("ticket", ticket).send().await(20, TimeUnit.SECONDS);
     assertThat(image.statusCode()).isEqualTo(200);
