@@ -14,6 +14,7 @@ import io.scangate.qr.QrSessionStore;
 import io.scangate.qr.QrSessionVerticle;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
+import io.scangate.sandbox.SandboxRoutes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -99,10 +100,11 @@ public final class ScanGate {
     QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
     qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
     QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config());
-    List<Routes> routes = List.of(
+    List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()),
-        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent));
+        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent)));
+    if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(qrHub)
         .compose(v -> deployHttp(options, routes));
   }

@@ -1,0 +1,74 @@
+package io.scangate.sandbox;
+
+import io.scangate.Infrastructure;
+import io.scangate.http.Routes;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.ext.web.client.WebClientOptions;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+
+/**
+ * The WeChat sandbox (CONTRACT section 9), mounted only by start-dev: WeChat's server APIs under
+ * {@code /sandbox/wechat}, the control endpoints under {@code /sandbox/control}, and the phone
+ * page {@code /sandbox/phone}. All state is in Redis. It can forge logins: never mount it in production.
+ */
+public final class SandboxRoutes implements Routes {
+
+  private final SandboxWeChatApi api;
+  private final SandboxControl control;
+  private final Buffer phonePage;
+  @SuppressWarnings({"unused", "FieldCanBeLocal"}) // held so that the GC does not close it
+  private final WebClient web;
+
+  public SandboxRoutes(Infrastructure infra) {
+    if (!infra.dev()) throw new IllegalStateException("the WeChat sandbox exists only in start-dev");
+    SandboxApps apps = new SandboxApps(infra.config());
+    SandboxStore store = new SandboxStore(infra.redis(), infra.keys());
+    this.web = WebClient.create(infra.vertx(), new WebClientOptions().setFollowRedirects(false).setUserAgent("Mozilla/4.0 (sandbox WeChat)"));
+    this.api = new SandboxWeChatApi(infra.vertx(), apps, store);
+    this.control = new SandboxControl(infra.config(), apps, store, web);
+    this.phonePage = resource("/sandbox/phone.html");
+  }
+
+  @Override
+  public void mount(Router router) {
+    String w = "/sandbox/wechat/";
+    router.get(w + "cgi-bin/token").handler(api::token);
+    router.post(w + "cgi-bin/stable_token").handler(api::stableToken);
+    router.post(w + "cgi-bin/qrcode/create").handler(api::createQrCode);
+    router.get(w + "cgi-bin/showqrcode").handler(api::showQrCode);
+    router.get(w + "sns/jscode2session").handler(api::jscode2session);
+    router.post(w + "wxa/business/getuserphonenumber").handler(api::phoneNumber);
+    router.post(w + "wxa/getwxacodeunlimit").handler(api::wxaCode);
+    router.get(w + "cgi-bin/user/info").handler(api::userInfo);
+
+    String c = "/sandbox/control/";
+    router.post(c + "miniprogram/code").handler(control::miniProgramCode);
+    router.get(c + "qrcodes").handler(control::qrCodes);
+    router.post(c + "mp/scan").handler(control::mpScan);
+    router.get(c + "connections").handler(control::connections);
+    router.post(c + "tokens/expire").handler(control::expireTokens);
+    router.post(c + "tokens/revoke").handler(control::revokeTokens);
+
+    router.get("/sandbox/phone").handler(this::phone);
+  }
+
+  private void phone(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "no-store")
+        .putHeader("X-Frame-Options", "DENY").end(phonePage);
+  }
+
+  private static Buffer resource(String path) {
+    try (InputStream in = SandboxRoutes.class.getResourceAsStream(path)) {
+      if (in == null) throw new IllegalStateException(path + " is missing from the jar");
+      return Buffer.buffer(in.readAllBytes());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

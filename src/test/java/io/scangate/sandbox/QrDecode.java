@@ -1,0 +1,27 @@
+package io.scangate.sandbox;
+
+import com.google.zxing.BinaryBitmap;
+import com.google.zxing.RGBLuminanceSource;
+import com.google.zxing.common.HybridBinarizer;
+import com.google.zxing.qrcode.QRCodeReader;
+
+import javax.imageio.ImageIO;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+
+/** Reads the text of a PNG QR code, to prove the sandbox's images are real codes. */
+public final class QrDecode {
+
+  private QrDecode() {}
+
+  public static String text(byte[] png) throws Exception {
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+    int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    var source = new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels);
+    return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source))).getText();
+  }
+
+  public static boolean isPng(byte[] bytes) {
+    return bytes.length > 8 && (bytes[0] & 0xFF) == 0x89 && bytes[1] == 'P' && bytes[2] == 'N' && bytes[3] == 'G';
+  }
+}
