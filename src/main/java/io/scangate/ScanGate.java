@@ -9,6 +9,7 @@ import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
 import io.scangate.qr.QrBrowserRoutes;
+import io.scangate.wechat.WeChatClient;
 import io.scangate.qr.QrContentSource;
 import io.scangate.qr.QrSessionStore;
 import io.scangate.qr.QrSessionVerticle;
@@ -99,7 +100,8 @@ public final class ScanGate {
   private Future<Void> deploy(Options options) {
     QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
     qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
-    QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config());
+    WeChatClient wechat = new WeChatClient(infra);
+    QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config(), wechat, infra.redis(), infra.keys());
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()),

@@ -273,6 +273,42 @@ class QrSessionTest {
     assertThat(await(client.get("/qr/a1b2c3.txt").send()).bodyAsString()).isEqualTo("wechat-check-value");
   }
 
+  @Test
+  void anOfficialAccountCodeCarriesTheUrlWeChatReturnedForTheScene(Vertx vertx) throws Exception {
+    ScanGate g = start(vertx, TestConfigs.standard());
+    WebClient client = TestHttp.client(vertx, g.port());
+    JsonObject s = createSession(client, "demo", "wechat-mp");
+    var codes = await(client.get("/sandbox/control/qrcodes").send()).bodyAsJsonArray();
+    JsonObject created = codes.stream().map(JsonObject.class::cast)
+        .filter(c -> s.getString("scene").equals(c.getString("sceneStr"))).findFirst().orElseThrow();
+    assertThat(s.getString("qrContent")).isEqualTo(created.getString("url"));
+    assertThat(created.getString("appId")).isEqualTo("wxtestmp00000001");
+    assertThat(created.getInteger("expireSeconds")).isGreaterThanOrEqualTo(60);
+    String path = s.getString("qrcodeUrl").substring(g.infrastructure().config().server().publicUrl().length());
+    assertThat(decode(await(client.get(path).send()).body())).isEqualTo(created.getString("url"));
+  }
+
+  @Test
+  void aWxacodeSessionCarriesTheSceneAndItsImageComesFromWeChatOnce(Vertx vertx) throws Exception {
+    String yaml = TestConfigs.STANDARD_YAML.replace("    type: wechat-miniprogram-qrcode\n",
+        "    type: wechat-miniprogram-qrcode\n    qrStyle: wxacode\n    envVersion: develop\n");
+    ScanGate g = start(vertx, TestConfigs.parse(yaml));
+    WebClient client = TestHttp.client(vertx, g.port());
+    JsonObject s = createSession(client, "demo", "wechat-mini-qr");
+    assertThat(s.getString("qrContent")).isEqualTo(s.getString("scene"));
+    String path = s.getString("qrcodeUrl").substring(g.infrastructure().config().server().publicUrl().length());
+    HttpResponse<Buffer> first = await(client.get(path).send());
+    assertThat(first.statusCode()).isEqualTo(200);
+    assertThat(decode(first.body())).contains(s.getString("scene"));
+    assertThat(await(client.get(path).send()).body()).isEqualTo(first.body());
+  }
+
+  static String decode(Buffer png) throws Exception {
+    BufferedImage image = ImageIO.read(new ByteArrayInputStream(png.getBytes()));
+    return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(new BufferedImageLuminanceSource(image))),
+        Map.of(DecodeHintType.TRY_HARDER, true)).getText();
+  }
+
   static void awaitWaiters(ScanGate g, int count) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (g.qrHub().waiters() != count && System.nanoTime() < deadline) Thread.sleep(10);
