@@ -5,6 +5,7 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.db.Postgres;
 import io.scangate.http.HttpVerticle;
 import io.scangate.http.Routes;
+import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
@@ -14,6 +15,11 @@ import io.scangate.qr.QrSessionStore;
 import io.scangate.qr.QrSessionVerticle;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
+import io.scangate.token.TokenRoutes;
+import io.scangate.token.TokenService;
+import io.scangate.token.TokenVerticle;
+import io.scangate.token.UserRoutes;
+import io.scangate.token.VerifyRoutes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -96,14 +102,20 @@ public final class ScanGate {
   }
 
   private Future<Void> deploy(Options options) {
+    UserStore users = new UserStore(infra);
+    TokenService tokens = TokenService.create(infra, users);
     QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
     qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions);
     QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config());
     List<Routes> routes = List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()),
-        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent));
-    return deployOne(qrHub)
+        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent),
+        new TokenRoutes(tokens),
+        new VerifyRoutes(tokens),
+        new UserRoutes(tokens));
+    return deployOne(new TokenVerticle(tokens))
+        .compose(v -> deployOne(qrHub))
         .compose(v -> deployHttp(options, routes));
   }
 
