@@ -55,7 +55,7 @@ final class Jwt {
   static Parsed parse(String token) throws InvalidTokenException {
     int first = token.indexOf('.');
     int second = first < 0 ? -1 : token.indexOf('.', first + 1);
-    if (first <= 0 || second <= first + 1 || second == token.length() - 1 || token.indexOf('.', second + 1) >= 0) {
+    if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) >= 0) {
       throw new InvalidTokenException("token is malformed: not a JWT of three dot-separated parts");
     }
     try {
