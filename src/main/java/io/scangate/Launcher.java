@@ -30,7 +30,7 @@ import java.util.concurrent.TimeUnit;
  */
 @Command(name = "scangate", mixinStandardHelpOptions = true, version = "ScanGate 0.1.0",
     description = "Self-hosted WeChat login gateway.",
-    subcommands = {Launcher.Start.class, Launcher.StartDev.class},
+    subcommands = {Launcher.Start.class, Launcher.StartDev.class, Launcher.Keys.class},
     footer = {"", "Config values may reference environment variables: $${NAME} and $${NAME:-default}."})
 public final class Launcher implements Callable<Integer> {
 
@@ -144,6 +144,67 @@ public final class Launcher implements Callable<Integer> {
       try (InputStream bundled = Launcher.class.getResourceAsStream("/conf/dev.yaml")) {
         if (bundled == null) throw new ConfigException(java.util.List.of("conf/dev.yaml: not found"));
         return ConfigLoader.parse(new String(bundled.readAllBytes(), StandardCharsets.UTF_8), null, System.getenv(), profile);
+      }
+    }
+  }
+
+  @Command(name = "keys", mixinStandardHelpOptions = true, description = "Manage token signing keys.",
+      subcommands = {Keys.Rotate.class})
+  static final class Keys implements Callable<Integer> {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+      spec.commandLine().getErr().println("scangate: keys needs a command: rotate. Try 'scangate keys --help'.");
+      return EXIT_USAGE;
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true,
+        description = {"Add a new token signing key to PostgreSQL. Every instance signs new tokens with it once it",
+            "reloads its keys (within 30 s); older keys stay in the JWK set until their tokens have expired."})
+    static final class Rotate implements Callable<Integer> {
+
+      @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
+      Path config;
+
+      @CommandLine.Spec
+      CommandLine.Model.CommandSpec spec;
+
+      @Override
+      public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        ScanGateConfig cfg;
+        try {
+          cfg = ConfigLoader.load(config, System.getenv(), ConfigLoader.Profile.production());
+        } catch (ConfigException e) {
+          e.problems().forEach(err::println);
+          return EXIT_USAGE;
+        }
+        Vertx vertx = Vertx.vertx();
+        io.vertx.sqlclient.Pool pool = io.scangate.db.Postgres.pool(vertx, cfg.postgres());
+        try {
+          String kid = io.scangate.db.Postgres.migrate(vertx, cfg.postgres().url())
+              .compose(n -> io.scangate.token.TokenService.rotateKey(vertx, pool, cfg.tokens().keyEncryptionKey()))
+              .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+          spec.commandLine().getOut().println("Added signing key " + kid
+              + "; running instances sign new tokens with it within 30 seconds.");
+          return 0;
+        } catch (ExecutionException e) {
+          err.println("scangate: key rotation failed: " + ScanGate.rootMessage(e));
+          return EXIT_START_FAILED;
+        } catch (Exception e) {
+          err.println("scangate: key rotation did not finish: " + ScanGate.rootMessage(e));
+          return EXIT_START_FAILED;
+        } finally {
+          try {
+            pool.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+          } catch (Exception ignored) {
+            // exiting anyway
+          }
+        }
       }
     }
   }

@@ -5,6 +5,7 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.db.Postgres;
 import io.scangate.http.HttpVerticle;
 import io.scangate.http.Routes;
+import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
@@ -16,6 +17,11 @@ import io.scangate.qr.QrSessionVerticle;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
 import io.scangate.sandbox.SandboxRoutes;
+import io.scangate.token.TokenRoutes;
+import io.scangate.token.TokenService;
+import io.scangate.token.TokenVerticle;
+import io.scangate.token.UserRoutes;
+import io.scangate.token.VerifyRoutes;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -98,6 +104,8 @@ public final class ScanGate {
   }
 
   private Future<Void> deploy(Options options) {
+    UserStore users = new UserStore(infra);
+    TokenService tokens = TokenService.create(infra, users);
     QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
     qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
     WeChatClient wechat = new WeChatClient(infra);
@@ -105,9 +113,13 @@ public final class ScanGate {
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()),
-        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent)));
+        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent),
+        new TokenRoutes(tokens),
+        new VerifyRoutes(tokens),
+        new UserRoutes(tokens)));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
-    return deployOne(qrHub)
+    return deployOne(new TokenVerticle(tokens))
+        .compose(v -> deployOne(qrHub))
         .compose(v -> deployHttp(options, routes));
   }
 

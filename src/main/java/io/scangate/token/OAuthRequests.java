@@ -1,0 +1,121 @@
+package io.scangate.token;
+
+import io.scangate.config.ScanGateConfig;
+import io.scangate.config.ScanGateConfig.Application;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.List;
+
+/** Reading OAuth requests (form parameters, client authentication) and writing RFC 6749 errors. */
+final class OAuthRequests {
+
+  private OAuthRequests() {}
+
+  /** A form (or JSON) body parameter; a repeated one is an invalid_request (RFC 6749 3.1). */
+  static String param(RoutingContext ctx, String name) {
+    String type = ctx.request().getHeader("Content-Type");
+    if (type != null && type.toLowerCase().startsWith("application/json")) {
+      JsonObject body;
+      try {
+        body = ctx.body().asJsonObject();
+      } catch (RuntimeException e) {
+        throw new OAuthException(400, "invalid_request", "the request body is not a JSON object");
+      }
+      return body != null && body.getValue(name) instanceof String s && !s.isEmpty() ? s : null;
+    }
+    List<String> values = ctx.request().formAttributes().getAll(name);
+    if (values.size() > 1) throw new OAuthException(400, "invalid_request", "parameter " + name + " is repeated");
+    return values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
+  }
+
+  static String required(RoutingContext ctx, String name) {
+    String value = param(ctx, name);
+    if (value == null) throw new OAuthException(400, "invalid_request", "parameter " + name + " is required");
+    return value;
+  }
+
+  /**
+   * The application calling: HTTP Basic {@code appId:appSecret} or form {@code client_id} +
+   * {@code client_secret}. With {@code secretRequired} false, an application whose
+   * {@code exchangeAuth} is {@code none} may also name itself with {@code client_id} alone.
+   */
+  static Application authenticateClient(RoutingContext ctx, ScanGateConfig config, boolean secretRequired) {
+    String[] basic = basicCredentials(ctx);
+    String formId = param(ctx, "client_id");
+    String formSecret = param(ctx, "client_secret");
+    if (basic != null && formSecret != null) {
+      throw new OAuthException(400, "invalid_request", "use one client authentication method, not both");
+    }
+    String id = basic != null ? basic[0] : formId;
+    String secret = basic != null ? basic[1] : formSecret;
+    if (basic != null && formId != null && !formId.equals(id)) {
+      throw new OAuthException(400, "invalid_request", "client_id does not match the authenticated client");
+    }
+    if (id == null) throw invalidClient("client authentication is required (HTTP Basic appId:appSecret)");
+    Application app = config.application(id).orElse(null);
+    if (secret == null) {
+      if (secretRequired || app == null) throw invalidClient("client authentication is required (HTTP Basic appId:appSecret)");
+      if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) {
+        throw invalidClient("application " + id + " must authenticate with its secret");
+      }
+      return app;
+    }
+    if (app == null || !MessageDigest.isEqual(app.appSecret().getBytes(StandardCharsets.UTF_8),
+        secret.getBytes(StandardCharsets.UTF_8))) {
+      throw invalidClient("client authentication failed");
+    }
+    return app;
+  }
+
+  private static String[] basicCredentials(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return null;
+    try {
+      String decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
+      int colon = decoded.indexOf(':');
+      if (colon < 0) throw invalidClient("malformed HTTP Basic credentials");
+      // RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
+      return new String[] {URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
+          URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)};
+    } catch (IllegalArgumentException e) {
+      throw invalidClient("malformed HTTP Basic credentials");
+    }
+  }
+
+  static OAuthException invalidClient(String description) {
+    return new OAuthException(401, "invalid_client", description);
+  }
+
+  static void sendError(RoutingContext ctx, OAuthException e) {
+    var response = ctx.response().setStatusCode(e.status())
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Pragma", "no-cache");
+    if ("invalid_client".equals(e.error())) response.putHeader("WWW-Authenticate", "Basic realm=\"scangate\"");
+    response.end(new JsonObject().put("error", e.error()).put("error_description", e.getMessage()).encode());
+  }
+
+  /** The bearer token of the Authorization header, or null. */
+  static String bearer(RoutingContext ctx) {
+    String header = ctx.request().getHeader("Authorization");
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return null;
+    String token = header.substring(7).trim();
+    return token.isEmpty() ? null : token;
+  }
+
+  /** 401 with {@code WWW-Authenticate: Bearer error="invalid_token"} (RFC 6750). */
+  static void sendInvalidToken(RoutingContext ctx, String description) {
+    String safe = description.replace('"', '\'').replace('\\', '/');
+    ctx.response().setStatusCode(401)
+        .putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"" + safe + "\"")
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Cache-Control", "no-store")
+        .end(new JsonObject().put("error", "invalid_token").put("error_description", description)
+            .put("message", description).encode());
+  }
+}

@@ -1,0 +1,185 @@
+package io.scangate.token;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.scangate.config.ScanGateConfig;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+
+/**
+ * Checks our JWTs from memory only: keys from the {@link KeyRing}, revocations from the local
+ * {@link Revocations} view. A token whose signature was checked once is remembered (bounded
+ * cache), so repeats skip the ECDSA work; expiry, audience and revocation are checked every time.
+ */
+public final class TokenVerifier {
+
+  static final String ACCESS_TYP = "at+jwt";
+  static final String ID_TYP = "JWT";
+  /** Tolerated clock difference between instances, in seconds. */
+  static final long LEEWAY_SECONDS = 30;
+
+  private final ScanGateConfig config;
+  private final KeyRing keys;
+  private final Revocations revocations;
+  private final Cache<String, VerifiedToken> verified = Caffeine.newBuilder()
+      .maximumSize(100_000)
+      .expireAfterWrite(Duration.ofMinutes(10))
+      .build();
+
+  TokenVerifier(ScanGateConfig config, KeyRing keys, Revocations revocations) {
+    this.config = config;
+    this.keys = keys;
+    this.revocations = revocations;
+  }
+
+  /**
+   * An access token that is valid now, for {@code requiredAudience} when not null. Reloads the
+   * keys (rate-limited) only when the kid is unknown; otherwise completes without any I/O.
+   */
+  public Future<VerifiedToken> verifyAccess(String token, String requiredAudience) {
+    try {
+      return Future.succeededFuture(verifyAccessNow(token, requiredAudience));
+    } catch (UnknownKidException e) {
+      return keys.reloadForUnknownKid()
+          .recover(ignored -> Future.succeededFuture())
+          .compose(v -> {
+            try {
+              return Future.succeededFuture(verifyAccessNow(token, requiredAudience));
+            } catch (InvalidTokenException again) {
+              return Future.failedFuture(again);
+            }
+          });
+    } catch (InvalidTokenException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /**
+   * Any of our tokens (access or id) with a valid signature and issuer, expired or not: what
+   * introspection and revocation look at before their own checks.
+   */
+  Future<VerifiedToken> verifySignature(String token) {
+    try {
+      return Future.succeededFuture(verifySigned(token));
+    } catch (UnknownKidException e) {
+      return keys.reloadForUnknownKid()
+          .recover(ignored -> Future.succeededFuture())
+          .compose(v -> {
+            try {
+              return Future.succeededFuture(verifySigned(token));
+            } catch (InvalidTokenException again) {
+              return Future.failedFuture(again);
+            }
+          });
+    } catch (InvalidTokenException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  boolean isRevoked(VerifiedToken token) {
+    return revocations.isRevoked(token.jti());
+  }
+
+  VerifiedToken verifyAccessNow(String token, String requiredAudience) throws InvalidTokenException {
+    VerifiedToken t = verifySigned(token);
+    if (t.kind() != VerifiedToken.Kind.ACCESS) {
+      throw new InvalidTokenException("token is an id token, not an access token");
+    }
+    checkCurrent(t);
+    if (requiredAudience != null && !requiredAudience.equals(t.audience())) {
+      throw new InvalidTokenException("token audience is " + t.audience() + ", not " + shown(requiredAudience));
+    }
+    if (revocations.isRevoked(t.jti())) throw new InvalidTokenException("token has been revoked");
+    return t;
+  }
+
+  /** Expiry and not-before, against the clock now. */
+  static void checkCurrent(VerifiedToken t) throws InvalidTokenException {
+    long now = System.currentTimeMillis() / 1000;
+    if (t.expiresAt() + LEEWAY_SECONDS <= now) throw new InvalidTokenException("token has expired");
+    if (t.issuedAt() - LEEWAY_SECONDS > now) throw new InvalidTokenException("token is not valid yet (issued in the future)");
+    Long nbf = t.claims().getValue("nbf") instanceof Number n ? n.longValue() : null;
+    if (nbf != null && nbf - LEEWAY_SECONDS > now) throw new InvalidTokenException("token is not valid yet (nbf)");
+  }
+
+  /** Signature, algorithm, kid, issuer, type and required claims; not expiry or revocation. */
+  VerifiedToken verifySigned(String token) throws InvalidTokenException {
+    if (token == null || token.isEmpty()) throw new InvalidTokenException("no bearer token");
+    VerifiedToken cached = verified.getIfPresent(token);
+    if (cached != null) return cached;
+    VerifiedToken checked = check(token);
+    verified.put(token, checked);
+    return checked;
+  }
+
+  private VerifiedToken check(String token) throws InvalidTokenException {
+    if (token.length() > 8192) throw new InvalidTokenException("token is malformed: too long");
+    Jwt.Parsed jwt = Jwt.parse(token);
+    JsonObject header = jwt.header();
+    Object alg = header.getValue("alg");
+    if (!(alg instanceof String a)) throw new InvalidTokenException("token is malformed: no alg in its header");
+    if (a.equalsIgnoreCase("none")) throw new InvalidTokenException("token is unsigned (alg none is never accepted)");
+    if (!Jwt.ALG.equals(a)) throw new InvalidTokenException("token algorithm " + shown(a) + " is not accepted (only ES256)");
+    if (header.containsKey("crit")) throw new InvalidTokenException("token has critical header parameters this gateway does not support");
+    Object kid = header.getValue("kid");
+    if (!(kid instanceof String k) || k.isEmpty()) throw new InvalidTokenException("token has no key id (kid)");
+    SigningKey key = keys.verifyingKey(k);
+    if (key == null) throw new UnknownKidException();
+    if (!Jwt.verify(jwt, key.publicKey())) throw new InvalidTokenException("token signature is invalid");
+
+    JsonObject claims = jwt.claims();
+    String iss = string(claims, "iss");
+    if (!config.tokens().issuer().equals(iss)) {
+      throw new InvalidTokenException("token issuer " + (iss == null ? "(none)" : shown(iss)) + " is not " + config.tokens().issuer());
+    }
+    Object typ = header.getValue("typ");
+    VerifiedToken.Kind kind;
+    if (ACCESS_TYP.equals(typ) || "application/at+jwt".equals(typ)) {
+      kind = VerifiedToken.Kind.ACCESS;
+    } else if (ID_TYP.equals(typ) && "id".equals(claims.getValue("token_use"))) {
+      kind = VerifiedToken.Kind.ID;
+    } else {
+      throw new InvalidTokenException("token type " + (typ == null ? "(none)" : shown(String.valueOf(typ))) + " is not one this gateway issues");
+    }
+    String sub = string(claims, "sub");
+    String jti = string(claims, "jti");
+    String aud = audience(claims);
+    if (sub == null || sub.isEmpty()) throw new InvalidTokenException("token is malformed: no sub claim");
+    if (jti == null || jti.isEmpty()) throw new InvalidTokenException("token is malformed: no jti claim");
+    if (!(claims.getValue("exp") instanceof Number exp)) throw new InvalidTokenException("token is malformed: no numeric exp claim");
+    if (!(claims.getValue("iat") instanceof Number iat)) throw new InvalidTokenException("token is malformed: no numeric iat claim");
+    if (aud == null) throw new InvalidTokenException("token is malformed: aud must name exactly one application");
+    if (config.application(aud).isEmpty()) {
+      throw new InvalidTokenException("token audience " + shown(aud) + " is not an application of this gateway");
+    }
+    String scope = string(claims, "scope");
+    return new VerifiedToken(kind, sub, aud, jti, iat.longValue(), exp.longValue(), scope, claims);
+  }
+
+  /** Token-supplied text in an error description: printable ASCII, bounded. */
+  static String shown(String value) {
+    String printable = value.replaceAll("[^\\x20-\\x7E]", "?").replace('"', '\'');
+    return printable.length() > 80 ? printable.substring(0, 80) + "..." : printable;
+  }
+
+  private static String string(JsonObject claims, String name) {
+    return claims.getValue(name) instanceof String s ? s : null;
+  }
+
+  private static String audience(JsonObject claims) {
+    Object aud = claims.getValue("aud");
+    if (aud instanceof String s) return s;
+    if (aud instanceof JsonArray a && a.size() == 1 && a.getValue(0) instanceof String s) return s;
+    return null;
+  }
+
+  /** The kid is not in this instance's key view; a reload may know it. */
+  static final class UnknownKidException extends InvalidTokenException {
+    UnknownKidException() {
+      super("token key id (kid) is unknown");
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package io.scangate.token;
+
+import io.scangate.http.Routes;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * Forward-auth for reverse proxies (nginx auth_request, Traefik ForwardAuth, Envoy ext_authz):
+ * {@code /auth/verify} and everything under it, any method. A valid access token gets
+ * {@code 200} with {@code X-Auth-User-Id} / {@code X-Auth-App-Id}; anything else
+ * {@code 401} with {@code WWW-Authenticate: Bearer error="invalid_token"}. Answered from memory.
+ */
+public final class VerifyRoutes implements Routes {
+
+  /** Restricts the check to one application, like {@code ?aud=}; for proxies that cannot add a query (Envoy). */
+  static final String AUDIENCE_HEADER = "X-ScanGate-Audience";
+
+  private final TokenVerifier verifier;
+
+  public VerifyRoutes(TokenService tokens) {
+    this.verifier = tokens.verifier();
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.route("/auth/verify").handler(this::verify);
+    router.route("/auth/verify/*").handler(this::verify);
+  }
+
+  private void verify(RoutingContext ctx) {
+    String token = OAuthRequests.bearer(ctx);
+    if (token == null) {
+      OAuthRequests.sendInvalidToken(ctx, "no bearer token in the Authorization header");
+      return;
+    }
+    var audiences = ctx.queryParam("aud");
+    String fromHeader = ctx.request().getHeader(AUDIENCE_HEADER);
+    if (audiences.size() > 1) {
+      OAuthRequests.sendInvalidToken(ctx, "aud is given more than once");
+      return;
+    }
+    String aud = audiences.isEmpty() ? fromHeader : audiences.get(0);
+    if (fromHeader != null && aud != null && !fromHeader.equals(aud)) {
+      OAuthRequests.sendInvalidToken(ctx, "aud and " + AUDIENCE_HEADER + " disagree");
+      return;
+    }
+    verifier.verifyAccess(token, aud).onComplete(done -> {
+      if (done.succeeded()) {
+        VerifiedToken t = done.result();
+        var response = ctx.response()
+            .putHeader("X-Auth-User-Id", t.subject())
+            .putHeader("X-Auth-App-Id", t.audience())
+            .putHeader("Cache-Control", "no-store");
+        if (t.scope() != null) response.putHeader("X-Auth-Scope", t.scope());
+        response.end();
+      } else if (done.cause() instanceof InvalidTokenException invalid) {
+        OAuthRequests.sendInvalidToken(ctx, invalid.getMessage());
+      } else {
+        ctx.fail(done.cause());
+      }
+    });
+  }
+}

@@ -1,0 +1,465 @@
+package io.scangate.token;
+
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.crypto.ECDSAVerifier;
+import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.scangate.ScanGate;
+import io.scangate.config.ScanGateConfig;
+import io.scangate.identity.LoginContext;
+import io.scangate.identity.User;
+import io.scangate.identity.UserStore;
+import io.scangate.identity.WeChatIdentity;
+import io.scangate.testing.TestConfigs;
+import io.scangate.testing.TestHttp;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static io.scangate.testing.Await.await;
+import static io.scangate.testing.Await.until;
+import static org.assertj.core.api.Assertions.assertThat;
+
+@ExtendWith(VertxExtension.class)
+class TokensTest {
+
+  /** Instances behind one load balancer share one issuer (in dev, each would default to its own address). */
+  static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n");
+  static final String DEMO_BASIC = basic("demo", "demo-app-secret-for-tests");
+  static final String BACKEND_BASIC = basic("backend", "backend-app-secret-for-tests");
+
+  Vertx vertx;
+  Map<String, String> env;
+  ScanGateConfig config;
+  ScanGate gateway;
+  WebClient http;
+  final List<ScanGate> others = new ArrayList<>();
+  User user;
+  JsonObject tokens;
+
+  @BeforeEach
+  void start(Vertx vertx) {
+    this.vertx = vertx;
+    env = TestConfigs.testEnv();
+    config = TestConfigs.parse(YAML, env);
+    gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
+    http = TestHttp.client(vertx, gateway.port());
+    user = await(new UserStore(gateway.infrastructure()).resolve(
+        new WeChatIdentity("wechat-mini", "wxtestmini000001", "o-alice", "u-alice", "+8613800000001", "Alice", null),
+        config.connection("wechat-mini").orElseThrow(), new LoginContext("demo", "127.0.0.1")));
+    tokens = await(Tokens.issue(vertx.eventBus(), user.id(), "demo", "nonce-1"));
+  }
+
+  @AfterEach
+  void stop() {
+    for (ScanGate other : others) await(other.close());
+    if (gateway != null) await(gateway.close());
+  }
+
+  ScanGate another() {
+    ScanGate other = await(ScanGate.start(vertx, TestConfigs.parse(YAML, env), ScanGate.Options.dev(null)));
+    others.add(other);
+    return other;
+  }
+
+  String access() {
+    return tokens.getString("access_token");
+  }
+
+  HttpResponse<Buffer> verify(WebClient client, String uri, String token) {
+    var request = client.request(HttpMethod.GET, uri);
+    if (token != null) request.putHeader("Authorization", "Bearer " + token);
+    return await(request.send());
+  }
+
+  HttpResponse<Buffer> form(WebClient client, String uri, String authorization, Map<String, String> fields) {
+    MultiMap form = MultiMap.caseInsensitiveMultiMap();
+    fields.forEach(form::add);
+    var request = client.post(uri);
+    if (authorization != null) request.putHeader("Authorization", authorization);
+    return await(request.sendForm(form));
+  }
+
+  static String basic(String id, String secret) {
+    return "Basic " + Base64.getEncoder().encodeToString((id + ":" + secret).getBytes(StandardCharsets.UTF_8));
+  }
+
+  long count(String sql) {
+    return await(gateway.infrastructure().postgres().query(sql).execute()).iterator().next().getLong(0);
+  }
+
+  JsonObject validClaims() {
+    long now = System.currentTimeMillis() / 1000;
+    return new JsonObject().put("iss", config.tokens().issuer()).put("sub", user.id()).put("aud", "demo")
+        .put("iat", now).put("exp", now + 600).put("jti", "forged-" + now).put("scope", "openid");
+  }
+
+  @Test
+  void issuedTokensCarryTheDocumentedHeadersAndClaims() {
+    assertThat(tokens.fieldNames()).containsExactlyInAnyOrder("access_token", "id_token", "refresh_token", "token_type",
+        "expires_in");
+    assertThat(tokens.getString("token_type")).isEqualTo("Bearer");
+    assertThat(tokens.getLong("expires_in")).isEqualTo(7200L);
+
+    JsonObject header = Forge.decodePart(access(), 0);
+    JsonObject claims = Forge.decodePart(access(), 1);
+    assertThat(header.getString("alg")).isEqualTo("ES256");
+    assertThat(header.getString("typ")).isEqualTo("at+jwt");
+    assertThat(header.getString("kid")).isNotBlank();
+    assertThat(claims.getString("iss")).isEqualTo(config.tokens().issuer());
+    assertThat(claims.getString("aud")).isEqualTo("demo");
+    assertThat(claims.getString("sub")).isEqualTo(user.id());
+    assertThat(claims.getLong("exp") - claims.getLong("iat")).isEqualTo(7200L);
+    assertThat(claims.getString("jti")).isNotBlank();
+
+    String idToken = tokens.getString("id_token");
+    assertThat(Forge.decodePart(idToken, 0).getString("typ")).isEqualTo("JWT");
+    JsonObject id = Forge.decodePart(idToken, 1);
+    assertThat(id.getString("nonce")).isEqualTo("nonce-1");
+    assertThat(id.getString("token_use")).isEqualTo("id");
+    assertThat(id.getString("nickname")).isEqualTo("Alice");
+    assertThat(id.getString("phone_number")).isEqualTo("+8613800000001");
+    assertThat(id.getString("jti")).isNotEqualTo(claims.getString("jti"));
+    assertThat(tokens.getString("refresh_token")).doesNotContain(".").hasSizeGreaterThanOrEqualTo(43);
+    assertThat(count("SELECT count(*) FROM refresh_tokens WHERE token_hash = '"
+        + RefreshTokenStore.hash(tokens.getString("refresh_token")) + "'")).isEqualTo(1);
+  }
+
+  @Test
+  void issuingForAnUnknownApplicationOrUserFailsWithACode() {
+    Throwable app = io.scangate.testing.Await.failure(Tokens.issue(vertx.eventBus(), user.id(), "nope", null));
+    assertThat(((io.scangate.http.ApiException) app).code()).isEqualTo("unknown_application");
+    Throwable missing = io.scangate.testing.Await.failure(
+        Tokens.issue(vertx.eventBus(), "00000000-0000-0000-0000-000000000000", "demo", null));
+    assertThat(((io.scangate.http.ApiException) missing).status()).isEqualTo(404);
+    assertThat(((io.scangate.http.ApiException) missing).code()).isEqualTo("user_not_found");
+  }
+
+  @Test
+  void verifyAcceptsAValidAccessTokenOnAnyPathAndMethod() {
+    HttpResponse<Buffer> ok = verify(http, "/auth/verify", access());
+    assertThat(ok.statusCode()).isEqualTo(200);
+    assertThat(ok.getHeader("X-Auth-User-Id")).isEqualTo(user.id());
+    assertThat(ok.getHeader("X-Auth-App-Id")).isEqualTo("demo");
+
+    var post = await(http.request(HttpMethod.POST, "/auth/verify/api/orders/42?aud=demo")
+        .putHeader("Authorization", "Bearer " + access()).send());
+    assertThat(post.statusCode()).isEqualTo(200);
+    assertThat(post.getHeader("X-Auth-User-Id")).isEqualTo(user.id());
+
+    HttpResponse<Buffer> otherApp = verify(http, "/auth/verify?aud=backend", access());
+    assertThat(otherApp.statusCode()).isEqualTo(401);
+    assertThat(otherApp.getHeader("WWW-Authenticate")).contains("Bearer error=\"invalid_token\"");
+    assertThat(otherApp.bodyAsJsonObject().getString("error_description")).isEqualTo("token audience is demo, not backend");
+  }
+
+  @Test
+  void badTokensAreRefusedWithPreciseDescriptionsAndNothingIsWritten() throws Exception {
+    SigningKey real = Forge.realKey(vertx, gateway);
+    String kid = real.kid();
+    long now = System.currentTimeMillis() / 1000;
+    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(real.publicKey().getEncoded())
+        + "\n-----END PUBLIC KEY-----\n";
+    JsonObject hsHeader = new JsonObject().put("alg", "HS256").put("typ", "at+jwt").put("kid", kid);
+    String[] parts = access().split("\\.");
+    JsonObject tamperedClaims = Forge.decodePart(access(), 1).put("sub", "00000000-0000-0000-0000-000000000001");
+
+    Map<String, String> cases = new LinkedHashMap<>();
+    cases.put("garbage", "token is malformed");
+    cases.put("a.b.c", "token is malformed");
+    cases.put(Forge.unsigned(new JsonObject().put("alg", "none").put("typ", "at+jwt").put("kid", kid), validClaims()),
+        "token is unsigned (alg none is never accepted)");
+    cases.put(Forge.unsigned(new JsonObject().put("alg", "None").put("typ", "at+jwt"), validClaims()),
+        "token is unsigned (alg none is never accepted)");
+    cases.put(Forge.hs256(hsHeader, validClaims(), pem.getBytes(StandardCharsets.US_ASCII)),
+        "token algorithm HS256 is not accepted");
+    cases.put(Forge.hs256(hsHeader, validClaims(), real.publicKey().getEncoded()), "token algorithm HS256 is not accepted");
+    cases.put(Forge.hs256(hsHeader, validClaims(), real.jwk().encode().getBytes(StandardCharsets.UTF_8)),
+        "token algorithm HS256 is not accepted");
+    cases.put(parts[0] + "." + Forge.part(tamperedClaims) + "." + parts[2], "token signature is invalid");
+    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims(), Forge.otherKey()), "token signature is invalid");
+    cases.put(Forge.es256(Forge.accessHeader("unknown-kid"), validClaims(), Forge.otherKey()), "token key id (kid) is unknown");
+    cases.put(Forge.es256(new JsonObject().put("alg", "ES256").put("typ", "at+jwt"), validClaims(), real.privateKey()),
+        "token has no key id");
+    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iat", now - 7200).put("exp", now - 3600),
+        real.privateKey()), "token has expired");
+    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iss", "https://evil.example.com"), real.privateKey()),
+        "token issuer https://evil.example.com is not " + config.tokens().issuer());
+    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("aud", "nobody"), real.privateKey()),
+        "token audience nobody is not an application of this gateway");
+    cases.put(tokens.getString("id_token"), "token is an id token, not an access token");
+    cases.put(tokens.getString("refresh_token"), "token is malformed");
+
+    long auditBefore = count("SELECT count(*) FROM audit_log");
+    long refreshBefore = count("SELECT count(*) FROM refresh_tokens");
+    for (var c : cases.entrySet()) {
+      HttpResponse<Buffer> response = verify(http, "/auth/verify", c.getKey());
+      assertThat(response.statusCode()).as(c.getValue()).isEqualTo(401);
+      assertThat(response.getHeader("WWW-Authenticate")).as(c.getValue()).startsWith("Bearer error=\"invalid_token\"");
+      assertThat(response.bodyAsJsonObject().getString("error_description")).as(c.getValue()).startsWith(c.getValue());
+      assertThat(response.getHeader("X-Auth-User-Id")).isNull();
+
+      HttpResponse<Buffer> me = verify(http, "/oidc/me", c.getKey());
+      assertThat(me.statusCode()).as("/oidc/me: " + c.getValue()).isEqualTo(401);
+    }
+    HttpResponse<Buffer> none = verify(http, "/auth/verify", null);
+    assertThat(none.statusCode()).isEqualTo(401);
+    assertThat(none.getHeader("WWW-Authenticate")).startsWith("Bearer error=\"invalid_token\"");
+
+    assertThat(count("SELECT count(*) FROM audit_log")).isEqualTo(auditBefore);
+    assertThat(count("SELECT count(*) FROM refresh_tokens")).isEqualTo(refreshBefore);
+    assertThat(verify(http, "/auth/verify", access()).statusCode()).as("the real token still passes").isEqualTo(200);
+  }
+
+  @Test
+  void aTokenRevokedOnOneInstanceIsRefusedByAnother() {
+    ScanGate second = another();
+    WebClient secondHttp = TestHttp.client(vertx, second.port());
+    assertThat(verify(secondHttp, "/auth/verify", access()).statusCode()).isEqualTo(200);
+
+    HttpResponse<Buffer> revoked = form(http, "/oidc/token/revocation", DEMO_BASIC, Map.of("token", access()));
+    assertThat(revoked.statusCode()).isEqualTo(200);
+
+    boolean refused = until(() -> verify(secondHttp, "/auth/verify", access()).statusCode() == 401, 15_000);
+    assertThat(refused).as("second instance refuses the revoked token").isTrue();
+    assertThat(verify(secondHttp, "/auth/verify", access()).bodyAsJsonObject().getString("error_description"))
+        .isEqualTo("token has been revoked");
+    assertThat(verify(http, "/auth/verify", access()).statusCode()).isEqualTo(401);
+
+    // An instance that (re)subscribes after the announcement reloads the whole set.
+    ScanGate third = another();
+    assertThat(verify(TestHttp.client(vertx, third.port()), "/auth/verify", access()).statusCode()).isEqualTo(401);
+
+    HttpResponse<Buffer> introspected = form(secondHttp, "/oidc/token/introspection", DEMO_BASIC, Map.of("token", access()));
+    assertThat(introspected.bodyAsJsonObject()).isEqualTo(new JsonObject().put("active", false));
+    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'token_revoked' AND app_id = 'demo'")).isEqualTo(1);
+  }
+
+  @Test
+  void refreshTokensRotateAndReuseRevokesTheFamily() {
+    String first = tokens.getString("refresh_token");
+    HttpResponse<Buffer> rotated = form(http, "/oidc/token", null,
+        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    assertThat(rotated.statusCode()).isEqualTo(200);
+    JsonObject next = rotated.bodyAsJsonObject();
+    String second = next.getString("refresh_token");
+    assertThat(second).isNotEqualTo(first);
+    assertThat(next.getString("token_type")).isEqualTo("Bearer");
+    assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode()).isEqualTo(200);
+
+    HttpResponse<Buffer> reuse = form(http, "/oidc/token", null,
+        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    assertThat(reuse.statusCode()).isEqualTo(400);
+    assertThat(reuse.bodyAsJsonObject().getString("error")).isEqualTo("invalid_grant");
+    assertThat(reuse.bodyAsJsonObject().getString("error_description")).contains("already used");
+
+    HttpResponse<Buffer> afterTheft = form(http, "/oidc/token", null,
+        Map.of("grant_type", "refresh_token", "refresh_token", second, "client_id", "demo"));
+    assertThat(afterTheft.statusCode()).isEqualTo(400);
+    assertThat(afterTheft.bodyAsJsonObject().getString("error_description")).isEqualTo("refresh token has been revoked");
+    assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode())
+        .as("the access token issued with the stolen family is revoked too").isEqualTo(401);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'refresh_token_reuse'")).isEqualTo(1);
+  }
+
+  @Test
+  void tokenEndpointErrorsFollowRfc6749() {
+    String refresh = tokens.getString("refresh_token");
+    HttpResponse<Buffer> wrongApp = form(http, "/oidc/token", BACKEND_BASIC,
+        Map.of("grant_type", "refresh_token", "refresh_token", refresh));
+    assertThat(wrongApp.statusCode()).isEqualTo(400);
+    assertThat(wrongApp.bodyAsJsonObject().getString("error")).isEqualTo("invalid_grant");
+
+    HttpResponse<Buffer> badSecret = form(http, "/oidc/token", basic("demo", "wrong"),
+        Map.of("grant_type", "refresh_token", "refresh_token", refresh));
+    assertThat(badSecret.statusCode()).isEqualTo(401);
+    assertThat(badSecret.bodyAsJsonObject().getString("error")).isEqualTo("invalid_client");
+
+    HttpResponse<Buffer> publicBackend = form(http, "/oidc/token", null,
+        Map.of("grant_type", "refresh_token", "refresh_token", refresh, "client_id", "backend"));
+    assertThat(publicBackend.statusCode()).as("an exchangeAuth: secret application must authenticate").isEqualTo(401);
+
+    HttpResponse<Buffer> code = form(http, "/oidc/token", DEMO_BASIC, Map.of("grant_type", "password"));
+    assertThat(code.bodyAsJsonObject().getString("error")).isEqualTo("unsupported_grant_type");
+    HttpResponse<Buffer> missing = form(http, "/oidc/token", DEMO_BASIC, Map.of());
+    assertThat(missing.bodyAsJsonObject().getString("error")).isEqualTo("invalid_request");
+
+    // The original refresh token was not spent by the refused attempts.
+    HttpResponse<Buffer> ok = form(http, "/oidc/token", DEMO_BASIC,
+        Map.of("grant_type", "refresh_token", "refresh_token", refresh));
+    assertThat(ok.statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void introspectionNeedsClientCredentialsAndTellsOnlyTheOwner() {
+    HttpResponse<Buffer> noAuth = form(http, "/oidc/token/introspection", null, Map.of("token", access()));
+    assertThat(noAuth.statusCode()).isEqualTo(401);
+    assertThat(noAuth.bodyAsJsonObject().getString("error")).isEqualTo("invalid_client");
+    assertThat(noAuth.getHeader("WWW-Authenticate")).startsWith("Basic");
+    HttpResponse<Buffer> wrong = form(http, "/oidc/token/introspection", basic("demo", "nope"), Map.of("token", access()));
+    assertThat(wrong.statusCode()).isEqualTo(401);
+    HttpResponse<Buffer> formAuth = form(http, "/oidc/token/introspection", null,
+        Map.of("token", access(), "client_id", "demo", "client_secret", "demo-app-secret-for-tests"));
+    assertThat(formAuth.bodyAsJsonObject().getBoolean("active")).isTrue();
+
+    JsonObject active = form(http, "/oidc/token/introspection", DEMO_BASIC, Map.of("token", access())).bodyAsJsonObject();
+    assertThat(active.getBoolean("active")).isTrue();
+    assertThat(active.getString("sub")).isEqualTo(user.id());
+    assertThat(active.getString("client_id")).isEqualTo("demo");
+    assertThat(active.getString("iss")).isEqualTo(config.tokens().issuer());
+    assertThat(active.getLong("exp")).isPositive();
+
+    JsonObject refresh = form(http, "/oidc/token/introspection", DEMO_BASIC,
+        Map.of("token", tokens.getString("refresh_token"))).bodyAsJsonObject();
+    assertThat(refresh.getBoolean("active")).isTrue();
+    assertThat(refresh.getString("sub")).isEqualTo(user.id());
+
+    JsonObject inactive = new JsonObject().put("active", false);
+    assertThat(form(http, "/oidc/token/introspection", BACKEND_BASIC, Map.of("token", access())).bodyAsJsonObject())
+        .isEqualTo(inactive);
+    assertThat(form(http, "/oidc/token/introspection", DEMO_BASIC, Map.of("token", "garbage")).bodyAsJsonObject())
+        .isEqualTo(inactive);
+    assertThat(form(http, "/oidc/token/introspection", DEMO_BASIC, Map.of("token", tokens.getString("id_token")))
+        .bodyAsJsonObject()).isEqualTo(inactive);
+  }
+
+  @Test
+  void revokingARefreshTokenRevokesItsFamily() {
+    HttpResponse<Buffer> revoked = form(http, "/oidc/token/revocation", DEMO_BASIC,
+        Map.of("token", tokens.getString("refresh_token"), "token_type_hint", "refresh_token"));
+    assertThat(revoked.statusCode()).isEqualTo(200);
+    HttpResponse<Buffer> refresh = form(http, "/oidc/token", DEMO_BASIC,
+        Map.of("grant_type", "refresh_token", "refresh_token", tokens.getString("refresh_token")));
+    assertThat(refresh.bodyAsJsonObject().getString("error")).isEqualTo("invalid_grant");
+    assertThat(verify(http, "/auth/verify", access()).statusCode()).isEqualTo(401);
+
+    HttpResponse<Buffer> unknown = form(http, "/oidc/token/revocation", DEMO_BASIC, Map.of("token", "never-issued"));
+    assertThat(unknown.statusCode()).as("RFC 7009: unknown tokens are answered 200").isEqualTo(200);
+    HttpResponse<Buffer> noAuth = form(http, "/oidc/token/revocation", null, Map.of("token", access()));
+    assertThat(noAuth.statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  void anotherAppCannotRevokeATokenItDoesNotOwn() {
+    HttpResponse<Buffer> foreign = form(http, "/oidc/token/revocation", BACKEND_BASIC, Map.of("token", access()));
+    assertThat(foreign.statusCode()).isEqualTo(200);
+    assertThat(verify(http, "/auth/verify", access()).statusCode()).isEqualTo(200);
+  }
+
+  @Test
+  void aStandardJwtLibraryVerifiesOurTokensFromThePublishedJwks() throws Exception {
+    HttpResponse<Buffer> jwks = verify(http, "/oidc/jwks", null);
+    assertThat(jwks.statusCode()).isEqualTo(200);
+    assertThat(jwks.getHeader("Cache-Control")).contains("max-age=");
+    HttpResponse<Buffer> alias = verify(http, "/oidc/.well-known/jwks.json", null);
+    assertThat(alias.bodyAsString()).isEqualTo(jwks.bodyAsString());
+
+    JWKSet set = JWKSet.parse(jwks.bodyAsString());
+    for (String token : List.of(access(), tokens.getString("id_token"))) {
+      SignedJWT jwt = SignedJWT.parse(token);
+      ECKey key = (ECKey) set.getKeyByKeyId(jwt.getHeader().getKeyID());
+      assertThat(key).isNotNull();
+      assertThat(key.isPrivate()).isFalse();
+      assertThat(jwt.verify(new ECDSAVerifier(key))).isTrue();
+      assertThat(jwt.getJWTClaimsSet().getIssuer()).isEqualTo(config.tokens().issuer());
+      assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly("demo");
+    }
+    assertThat(SignedJWT.parse(access()).getHeader().getType().toString()).isEqualTo("at+jwt");
+    assertThat(JWSObject.parse(access()).getHeader().getAlgorithm().getName()).isEqualTo("ES256");
+  }
+
+  @Test
+  void discoveryDescribesTheEndpoints() {
+    JsonObject discovery = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    assertThat(discovery.getString("issuer")).isEqualTo("https://login.test.example");
+    assertThat(discovery.getString("jwks_uri")).endsWith("/oidc/jwks");
+    assertThat(discovery.getString("introspection_endpoint")).endsWith("/oidc/token/introspection");
+    assertThat(discovery.getString("revocation_endpoint")).endsWith("/oidc/token/revocation");
+    assertThat(discovery.getString("userinfo_endpoint")).endsWith("/oidc/me");
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("ES256");
+  }
+
+  @Test
+  void meAndProfileUpdates() {
+    HttpResponse<Buffer> me = verify(http, "/oidc/me", access());
+    assertThat(me.statusCode()).isEqualTo(200);
+    JsonObject body = me.bodyAsJsonObject();
+    assertThat(body.getString("id")).isEqualTo(user.id());
+    assertThat(body.getString("sub")).isEqualTo(user.id());
+    assertThat(body.getString("nickname")).isEqualTo("Alice");
+    assertThat(body.getJsonArray("identities").getJsonObject(0).getString("openid")).isEqualTo("o-alice");
+
+    var patched = await(http.request(HttpMethod.PATCH, "/api/v1/users/me").putHeader("Authorization", "Bearer " + access())
+        .sendJsonObject(new JsonObject().put("nickname", "Alicia").put("avatarUrl", "https://img.example.com/a.png")));
+    assertThat(patched.statusCode()).isEqualTo(200);
+    assertThat(patched.bodyAsJsonObject().getString("nickname")).isEqualTo("Alicia");
+    assertThat(verify(http, "/oidc/me", access()).bodyAsJsonObject().getString("avatarUrl"))
+        .isEqualTo("https://img.example.com/a.png");
+    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'profile_updated'")).isEqualTo(1);
+
+    var bad = await(http.request(HttpMethod.PATCH, "/api/v1/users/me").putHeader("Authorization", "Bearer " + access())
+        .sendJsonObject(new JsonObject().put("avatarUrl", "javascript:alert(1)")));
+    assertThat(bad.statusCode()).isEqualTo(400);
+    assertThat(bad.bodyAsJsonObject().getString("error")).isEqualTo("invalid_profile");
+    var unknownField = await(http.request(HttpMethod.PATCH, "/api/v1/users/me").putHeader("Authorization", "Bearer " + access())
+        .sendJsonObject(new JsonObject().put("phone", "+1")));
+    assertThat(unknownField.statusCode()).isEqualTo(400);
+
+    var withIdToken = await(http.request(HttpMethod.PATCH, "/api/v1/users/me")
+        .putHeader("Authorization", "Bearer " + tokens.getString("id_token"))
+        .sendJsonObject(new JsonObject().put("nickname", "Mallory")));
+    assertThat(withIdToken.statusCode()).isEqualTo(401);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'profile_updated'")).isEqualTo(1);
+  }
+
+  @Test
+  void rotatedKeysSignNewTokensWhileOldKeysStayPublished() {
+    String oldKid = Forge.decodePart(access(), 0).getString("kid");
+    String newKid = await(TokenService.rotateKey(vertx, gateway.infrastructure().postgres(),
+        config.tokens().keyEncryptionKey()));
+    assertThat(newKid).isNotEqualTo(oldKid);
+
+    ScanGate second = another(); // loads the keys after the rotation
+    WebClient secondHttp = TestHttp.client(vertx, second.port());
+    JWKSetKids kids = new JWKSetKids(verify(secondHttp, "/oidc/jwks", null).bodyAsJsonObject());
+    assertThat(kids.kids()).containsExactly(newKid, oldKid);
+
+    // Both instances answer the issue address; the second one signs with the new key.
+    String newToken = null;
+    for (int i = 0; i < 10 && newToken == null; i++) {
+      String t = await(Tokens.issue(vertx.eventBus(), user.id(), "demo", null)).getString("access_token");
+      if (newKid.equals(Forge.decodePart(t, 0).getString("kid"))) newToken = t;
+    }
+    assertThat(newToken).as("a token signed with the new key").isNotNull();
+    String signedWithNewKey = newToken;
+    assertThat(verify(secondHttp, "/auth/verify", access()).statusCode()).as("old tokens still verify").isEqualTo(200);
+    // The first instance learns the new kid when it meets it (reload on unknown kid, rate-limited).
+    assertThat(until(() -> verify(http, "/auth/verify", signedWithNewKey).statusCode() == 200, 20_000)).isTrue();
+    assertThat(new JWKSetKids(verify(http, "/oidc/jwks", null).bodyAsJsonObject()).kids()).contains(newKid, oldKid);
+  }
+
+  record JWKSetKids(JsonObject jwks) {
+    List<String> kids() {
+      List<String> kids = new ArrayList<>();
+      jwks.getJsonArray("keys").forEach(k -> kids.add(((JsonObject) k).getString("kid")));
+      return kids;
+    }
+  }
+}
