@@ -9,6 +9,8 @@ import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
+import io.scangate.miniprogram.MiniProgramLoginRoutes;
+import io.scangate.qr.MiniProgramQrRoutes;
 import io.scangate.qr.QrBrowserRoutes;
 import io.scangate.wechat.WeChatClient;
 import io.scangate.qr.QrContentSource;
@@ -113,7 +115,9 @@ public final class ScanGate {
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new MetricsRoutes(infra.metrics()),
-        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent),
+        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent, users),
+        new MiniProgramQrRoutes(infra, qrSessions, wechat, users),
+        new MiniProgramLoginRoutes(infra, wechat, users),
         new TokenRoutes(tokens),
         new VerifyRoutes(tokens),
         new UserRoutes(tokens)));

@@ -6,6 +6,10 @@ import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
+import io.scangate.http.BasicAuth;
+import io.scangate.identity.LoginContext;
+import io.scangate.identity.UserStore;
+import io.scangate.token.Tokens;
 import io.scangate.http.ClientIp;
 import io.scangate.http.Responses;
 import io.scangate.http.Routes;
@@ -42,9 +46,12 @@ public final class QrBrowserRoutes implements Routes {
   private final QrSessionVerticle hub;
   private final RateLimiter rateLimiter;
   private final QrContentSource contentSource;
+  private final UserStore users;
   private final Map<String, BufferedImage> logos = new ConcurrentHashMap<>();
 
-  public QrBrowserRoutes(Infrastructure infra, QrSessionStore store, QrSessionVerticle hub, QrContentSource contentSource) {
+  public QrBrowserRoutes(Infrastructure infra, QrSessionStore store, QrSessionVerticle hub, QrContentSource contentSource,
+                         UserStore users) {
+    this.users = users;
     this.vertx = infra.vertx();
     this.config = infra.config();
     this.store = store;
@@ -68,6 +75,7 @@ public final class QrBrowserRoutes implements Routes {
     router.post("/api/v1/qr/sessions").handler(this::create);
     router.get("/api/v1/qr/sessions/:sessionId").handler(this::read);
     router.get("/api/v1/qr/sessions/:sessionId/events").handler(this::events);
+    router.post("/api/v1/qr/exchange").handler(this::exchange);
     router.get("/api/v1/qr/images/:file").handler(this::image);
     router.get("/qr/:scene").handler(this::landing);
   }
@@ -238,6 +246,49 @@ public final class QrBrowserRoutes implements Routes {
     private void release() {
       if (watch != null) watch.close();
     }
+  }
+
+  private void exchange(RoutingContext ctx) {
+    JsonObject body = QrRequests.body(ctx);
+    String ticket = QrRequests.requiredString(body, "ticket");
+    if (!QrIds.looksLikeId(ticket)) throw invalidTicket();
+    String ip = ClientIp.of(ctx, config.server().trustedProxies());
+    // Authenticate before using the ticket up, so a failed attempt by its owner does not burn it.
+    store.peekTicket(ticket).compose(peeked -> {
+      QrSessionStore.Grant grant = peeked.orElseThrow(QrBrowserRoutes::invalidTicket);
+      Application app = config.application(grant.appId()).orElseThrow(QrBrowserRoutes::invalidTicket);
+      if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) authenticate(ctx, app);
+      return store.consumeTicket(ticket);
+    }).compose(consumed -> {
+      QrSessionStore.Grant grant = consumed.orElseThrow(QrBrowserRoutes::invalidTicket);
+      LoginContext context = new LoginContext(grant.appId(), ip);
+      return users.find(grant.userId())
+          .compose(user -> Tokens.issue(vertx.eventBus(), user.id(), grant.appId(), null)
+              .compose(tokens -> users.audit("qr_exchange", "success", user.id(), grant.connection(), context, null)
+                  .map(v -> new JsonObject().put("user", user.toJson()).put("tokens", tokens))));
+    }).onSuccess(result -> Responses.json(ctx, 200, result)).onFailure(ctx::fail);
+  }
+
+  /** {@code exchangeAuth: secret}: the site's backend proves it is the application (HTTP Basic appId:appSecret). */
+  private static void authenticate(RoutingContext ctx, Application app) {
+    BasicAuth.Credentials credentials;
+    try {
+      credentials = BasicAuth.of(ctx).orElse(null);
+    } catch (IllegalArgumentException e) {
+      credentials = null;
+    }
+    if (credentials == null || !credentials.id().equals(app.appId()) || !BasicAuth.secretMatches(app, credentials.secret())) {
+      throw new ApiException(401, "invalid_client", "This application exchanges tickets with HTTP Basic appId:appSecret") {
+        @Override
+        public Map<String, String> headers() {
+          return Map.of("WWW-Authenticate", "Basic realm=\"scangate\"");
+        }
+      };
+    }
+  }
+
+  static ApiException invalidTicket() {
+    return ApiException.badRequest("invalid_ticket", "The ticket is unknown, expired or already used");
   }
 
   private void image(RoutingContext ctx) {

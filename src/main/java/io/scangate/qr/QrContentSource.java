@@ -6,6 +6,7 @@ import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.config.ScanGateConfig.QrStyle;
 import io.scangate.redis.RedisKeys;
 import io.scangate.wechat.WeChatClient;
+import io.scangate.wechat.WeChatException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -47,7 +48,7 @@ public final class QrContentSource {
     if (connection.type() == ConnectionType.WECHAT_MP_QRCODE) {
       Duration ttl = config.qr().sessionTtl();
       Duration expire = ttl.compareTo(MP_MIN) < 0 ? MP_MIN : ttl.compareTo(MP_MAX) > 0 ? MP_MAX : ttl;
-      return wechat.createQrCode(connection, scene, expire).recover(WeChatFailures::toApi).map(WeChatClient.QrTicket::url);
+      return wechat.createQrCode(connection, scene, expire).recover(WeChatException::asApiFailure).map(WeChatClient.QrTicket::url);
     }
     return Future.succeededFuture(connection.qrStyle() == QrStyle.WXACODE ? scene : config.server().publicUrl() + "/qr/" + scene);
   }
@@ -66,7 +67,7 @@ public final class QrContentSource {
     return redis.send(Request.cmd(Command.GET).arg(key)).compose(cached -> {
       if (cached != null) return Future.succeededFuture(cached.toBuffer());
       return wechat.wxaCode(connection, session.scene(), connection.page(), connection.envVersion())
-          .recover(WeChatFailures::toApi)
+          .recover(WeChatException::asApiFailure)
           .compose(png -> {
             long ttl = Math.max(1, (session.expiresAt() - System.currentTimeMillis()) / 1000 + 1);
             return redis.send(Request.cmd(Command.SET).arg(key).arg(png).arg("EX").arg(ttl)).map(ok -> png);

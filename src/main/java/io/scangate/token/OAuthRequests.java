@@ -1,14 +1,12 @@
 package io.scangate.token;
 
+import io.scangate.http.BasicAuth;
+
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Application;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.Base64;
 import java.util.List;
 
 /** Reading OAuth requests (form parameters, client authentication) and writing RFC 6749 errors. */
@@ -65,25 +63,17 @@ final class OAuthRequests {
       }
       return app;
     }
-    if (app == null || !MessageDigest.isEqual(app.appSecret().getBytes(StandardCharsets.UTF_8),
-        secret.getBytes(StandardCharsets.UTF_8))) {
+    if (app == null || !BasicAuth.secretMatches(app, secret)) {
       throw invalidClient("client authentication failed");
     }
     return app;
   }
 
   private static String[] basicCredentials(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
-    if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return null;
     try {
-      String decoded = new String(Base64.getDecoder().decode(header.substring(6).trim()), StandardCharsets.UTF_8);
-      int colon = decoded.indexOf(':');
-      if (colon < 0) throw invalidClient("malformed HTTP Basic credentials");
-      // RFC 6749 2.3.1: both parts are form-urlencoded before Basic encoding.
-      return new String[] {URLDecoder.decode(decoded.substring(0, colon), StandardCharsets.UTF_8),
-          URLDecoder.decode(decoded.substring(colon + 1), StandardCharsets.UTF_8)};
+      return BasicAuth.of(ctx).map(c -> new String[] {c.id(), c.secret()}).orElse(null);
     } catch (IllegalArgumentException e) {
-      throw invalidClient("malformed HTTP Basic credentials");
+      throw invalidClient(e.getMessage());
     }
   }
 

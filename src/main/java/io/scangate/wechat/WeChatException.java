@@ -74,16 +74,28 @@ public final class WeChatException extends RuntimeException {
     return reason != Reason.WECHAT_ERROR && reason != Reason.BAD_RESPONSE;
   }
 
+  /** WeChat's answers for a one-time code from the user's WeChat that it does not accept. */
+  private static final java.util.Set<Integer> REJECTED_USER_CODE = java.util.Set.of(40029, 40163, 40226, 40013);
+
   /**
-   * This failure as our API's error (docs/errors.md): {@code wechat_unavailable} (503) when
-   * WeChat could not answer, {@code wechat_error} (502) when it refused the call.
+   * This failure as our API's error (docs/errors.md): {@code invalid_code} (400) when WeChat
+   * rejects a code the caller brought (wx.login or phone code: invalid, used, expired),
+   * {@code wechat_unavailable} (503) when WeChat could not answer, {@code wechat_error} (502)
+   * when it refused the call otherwise.
    */
   public ApiException toApiException() {
     return switch (reason) {
-      case WECHAT_ERROR -> new ApiException(502, "wechat_error", getMessage());
+      case WECHAT_ERROR -> REJECTED_USER_CODE.contains(errcode)
+          ? new ApiException(400, "invalid_code", "WeChat rejected the code (errcode " + errcode + "); get a new one")
+          : new ApiException(502, "wechat_error", getMessage());
       case BAD_RESPONSE -> new ApiException(502, "wechat_error", getMessage());
       case REFRESH_LIMITED -> new ApiException(503, "wechat_token_refresh_limited", getMessage());
       default -> new ApiException(503, "wechat_unavailable", getMessage());
     };
+  }
+
+  /** For {@code Future.recover}: a WeChat failure becomes our API's error; anything else passes. */
+  public static <T> io.vertx.core.Future<T> asApiFailure(Throwable e) {
+    return io.vertx.core.Future.failedFuture(e instanceof WeChatException w ? w.toApiException() : e);
   }
 }
