@@ -81,13 +81,8 @@ public final class Launcher implements Callable<Integer> {
     public Integer call() {
       System.setProperty(LOG_FORMAT_PROPERTY, "JSON");
       PrintWriter err = spec.commandLine().getErr();
-      ScanGateConfig cfg;
-      try {
-        cfg = ConfigLoader.load(config, System.getenv(), ConfigLoader.Profile.production());
-      } catch (ConfigException e) {
-        e.problems().forEach(err::println);
-        return EXIT_USAGE;
-      }
+      ScanGateConfig cfg = loadOrReport(config, err);
+      if (cfg == null) return EXIT_USAGE;
       return serve(cfg, ScanGate.Options.production(null), null, spec.commandLine().getOut(), err);
     }
   }
@@ -175,13 +170,8 @@ public final class Launcher implements Callable<Integer> {
       @Override
       public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
-        ScanGateConfig cfg;
-        try {
-          cfg = ConfigLoader.load(config, System.getenv(), ConfigLoader.Profile.production());
-        } catch (ConfigException e) {
-          e.problems().forEach(err::println);
-          return EXIT_USAGE;
-        }
+        ScanGateConfig cfg = loadOrReport(config, err);
+        if (cfg == null) return EXIT_USAGE;
         Vertx vertx = Vertx.vertx();
         io.vertx.sqlclient.Pool pool = io.scangate.db.Postgres.pool(vertx, cfg.postgres());
         try {
@@ -206,6 +196,16 @@ public final class Launcher implements Callable<Integer> {
           }
         }
       }
+    }
+  }
+
+  /** The production configuration, or null after printing one line per problem. */
+  static ScanGateConfig loadOrReport(Path file, PrintWriter err) {
+    try {
+      return ConfigLoader.load(file, System.getenv(), ConfigLoader.Profile.production());
+    } catch (ConfigException e) {
+      e.problems().forEach(err::println);
+      return null;
     }
   }
 

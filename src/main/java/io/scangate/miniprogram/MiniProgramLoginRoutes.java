@@ -7,6 +7,7 @@ import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
 import io.scangate.http.ClientIp;
+import io.scangate.http.JsonInput;
 import io.scangate.http.Responses;
 import io.scangate.http.Routes;
 import io.scangate.identity.LoginContext;
@@ -47,11 +48,11 @@ public final class MiniProgramLoginRoutes implements Routes {
   }
 
   private void login(RoutingContext ctx) {
-    JsonObject body = body(ctx);
-    String connectionId = string(body, "connection", true);
-    String code = string(body, "code", true);
-    String phoneCode = string(body, "phoneCode", false);
-    Application app = application(string(body, "appId", false));
+    JsonObject body = JsonInput.body(ctx);
+    String connectionId = JsonInput.requiredString(body, "connection");
+    String code = JsonInput.requiredString(body, "code");
+    String phoneCode = JsonInput.optionalString(body, "phoneCode", 512);
+    Application app = application(JsonInput.optionalString(body, "appId", 64));
     Connection connection = config.connection(connectionId)
         .orElseThrow(() -> ApiException.badRequest("unknown_connection", "No connection named " + connectionId));
     if (connection.type() == ConnectionType.WECHAT_MP_QRCODE) {
@@ -86,25 +87,5 @@ public final class MiniProgramLoginRoutes implements Routes {
     return config.application(appId).orElseThrow(() -> ApiException.badRequest("unknown_app", "No application with appId " + appId));
   }
 
-  private static JsonObject body(RoutingContext ctx) {
-    try {
-      JsonObject body = ctx.body().asJsonObject();
-      if (body == null) throw ApiException.badRequest("invalid_request", "A JSON body is required");
-      return body;
-    } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
-      throw ApiException.badRequest("invalid_json", "The request body must be a JSON object");
-    }
-  }
 
-  private static String string(JsonObject body, String field, boolean required) {
-    Object value = body.getValue(field);
-    if (value == null || (value instanceof String s && s.isEmpty())) {
-      if (required) throw ApiException.badRequest("invalid_request", "\"" + field + "\" is required");
-      return null;
-    }
-    if (!(value instanceof String s) || s.length() > 512) {
-      throw ApiException.badRequest("invalid_request", "\"" + field + "\" must be a string of at most 512 characters");
-    }
-    return s;
-  }
 }

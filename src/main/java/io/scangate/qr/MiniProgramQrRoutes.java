@@ -5,6 +5,7 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
+import io.scangate.http.JsonInput;
 import io.scangate.http.ClientIp;
 import io.scangate.http.Responses;
 import io.scangate.http.Routes;
@@ -51,9 +52,9 @@ public final class MiniProgramQrRoutes implements Routes {
   }
 
   private void scan(RoutingContext ctx) {
-    JsonObject body = QrRequests.body(ctx);
-    String connectionId = QrRequests.requiredString(body, "connection");
-    String code = QrRequests.requiredString(body, "code");
+    JsonObject body = JsonInput.body(ctx);
+    String connectionId = JsonInput.requiredString(body, "connection");
+    String code = JsonInput.requiredString(body, "code");
     String scanToken = QrIds.scanToken();
     liveSession(ctx.pathParam("scene")).compose(session -> {
       Connection connection = sessionConnection(session, connectionId);
@@ -74,15 +75,15 @@ public final class MiniProgramQrRoutes implements Routes {
   }
 
   private void confirm(RoutingContext ctx) {
-    JsonObject body = QrRequests.body(ctx);
-    String scanToken = QrRequests.requiredString(body, "scanToken");
-    String phoneCode = QrRequests.optionalString(body, "phoneCode", 512);
+    JsonObject body = JsonInput.body(ctx);
+    String scanToken = JsonInput.requiredString(body, "scanToken");
+    String phoneCode = JsonInput.optionalString(body, "phoneCode", 512);
     JsonObject profile = body.getValue("profile") instanceof JsonObject p ? p : new JsonObject();
     if (body.getValue("profile") != null && !(body.getValue("profile") instanceof JsonObject)) {
       throw ApiException.badRequest("invalid_request", "\"profile\" must be an object");
     }
-    String nickname = QrRequests.optionalString(profile, "nickname", 64);
-    String avatarUrl = QrRequests.optionalString(profile, "avatarUrl", 1024);
+    String nickname = JsonInput.optionalString(profile, "nickname", 64);
+    String avatarUrl = JsonInput.optionalString(profile, "avatarUrl", 1024);
     String scanTokenHash = QrIds.hash(scanToken);
     liveSession(ctx.pathParam("scene")).compose(session -> {
       // Check the scanner's proof before any WeChat call or database write.
@@ -105,8 +106,8 @@ public final class MiniProgramQrRoutes implements Routes {
   }
 
   private void cancel(RoutingContext ctx) {
-    JsonObject body = QrRequests.body(ctx);
-    String scanToken = QrRequests.requiredString(body, "scanToken");
+    JsonObject body = JsonInput.body(ctx);
+    String scanToken = JsonInput.requiredString(body, "scanToken");
     liveSession(ctx.pathParam("scene"))
         .compose(session -> store.cancel(session.sessionId(), QrIds.hash(scanToken)))
         .compose(canceled -> users.audit("qr_cancel", "success", null, canceled.connection(),

@@ -6,6 +6,7 @@ import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
+import io.scangate.http.JsonInput;
 import io.scangate.http.BasicAuth;
 import io.scangate.identity.LoginContext;
 import io.scangate.identity.UserStore;
@@ -81,9 +82,9 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   private void create(RoutingContext ctx) {
-    JsonObject body = QrRequests.body(ctx);
-    String appId = QrRequests.requiredString(body, "appId");
-    String connectionId = QrRequests.requiredString(body, "connection");
+    JsonObject body = JsonInput.body(ctx);
+    String appId = JsonInput.requiredString(body, "appId");
+    String connectionId = JsonInput.requiredString(body, "connection");
     Application app = config.application(appId)
         .orElseThrow(() -> ApiException.badRequest("unknown_app", "No application with appId " + appId));
     Connection connection = config.connection(connectionId)
@@ -116,8 +117,8 @@ public final class QrBrowserRoutes implements Routes {
 
   private void read(RoutingContext ctx) {
     String sessionId = ctx.pathParam("sessionId");
-    int waitSeconds = QrRequests.intParam(ctx, "waitSeconds", 0, 0, MAX_WAIT_SECONDS);
-    Status since = QrRequests.statusParam(ctx, "since");
+    int waitSeconds = JsonInput.intParam(ctx, "waitSeconds", 0, 0, MAX_WAIT_SECONDS);
+    Status since = statusParam(ctx, "since");
     if (waitSeconds == 0) {
       store.get(sessionId).onSuccess(found -> answer(ctx, found)).onFailure(ctx::fail);
       return;
@@ -249,8 +250,8 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   private void exchange(RoutingContext ctx) {
-    JsonObject body = QrRequests.body(ctx);
-    String ticket = QrRequests.requiredString(body, "ticket");
+    JsonObject body = JsonInput.body(ctx);
+    String ticket = JsonInput.requiredString(body, "ticket");
     if (!QrIds.looksLikeId(ticket)) throw invalidTicket();
     String ip = ClientIp.of(ctx, config.server().trustedProxies());
     // Authenticate before using the ticket up, so a failed attempt by its owner does not burn it.
@@ -337,6 +338,16 @@ public final class QrBrowserRoutes implements Routes {
       ctx.fail(ApiException.notFound("session_not_found", "No such QR session (it may have expired)"));
     } else {
       Responses.json(ctx, 200, session.get().toJson());
+    }
+  }
+
+  private static Status statusParam(RoutingContext ctx, String name) {
+    String raw = ctx.queryParams().get(name);
+    if (raw == null || raw.isEmpty()) return null;
+    try {
+      return Status.valueOf(raw);
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("invalid_request", name + " must be one of PENDING, SCANNED, CONFIRMED, CANCELED, EXPIRED, FAILED");
     }
   }
 

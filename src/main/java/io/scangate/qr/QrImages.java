@@ -31,9 +31,13 @@ public final class QrImages {
   private QrImages() {}
 
   public static byte[] png(String content, BufferedImage logo) {
+    return png(content, logo, SIZE);
+  }
+
+  public static byte[] png(String content, BufferedImage logo, int size) {
     try {
       ErrorCorrectionLevel level = logo == null ? ErrorCorrectionLevel.M : ErrorCorrectionLevel.H;
-      BitMatrix matrix = new QRCodeWriter().encode(content, BarcodeFormat.QR_CODE, SIZE, SIZE,
+      BitMatrix matrix = new QRCodeWriter().encode(content, BarcodeFormat.QR_CODE, size, size,
           Map.of(EncodeHintType.ERROR_CORRECTION, level, EncodeHintType.MARGIN, 2, EncodeHintType.CHARACTER_SET, "UTF-8"));
       BufferedImage image = new BufferedImage(matrix.getWidth(), matrix.getHeight(), BufferedImage.TYPE_INT_RGB);
       for (int y = 0; y < matrix.getHeight(); y++) {

@@ -1,6 +1,7 @@
 package io.scangate.sandbox;
 
 import io.scangate.redis.RedisKeys;
+import io.scangate.redis.RedisScripts;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -48,13 +49,6 @@ final class SandboxStore {
       if not v then return 0 end
       if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return v end
       return 1""";
-  private static final String TAKE_FORCE_REFRESH = """
-      local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-      if n >= tonumber(ARGV[2]) then return -2 end
-      if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return -1 end
-      n = redis.call('INCR', KEYS[2])
-      redis.call('EXPIRE', KEYS[2], 172800)
-      return n""";
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -135,7 +129,7 @@ final class SandboxStore {
   /** 0 when allowed; else WeChat's errcode: 45011 (once per 30 s) or 45009 (20 a day). */
   Future<Integer> takeForceRefresh(String appId) {
     String day = LocalDate.now(ZoneId.of("Asia/Shanghai")).toString();
-    return send(Request.cmd(Command.EVAL).arg(TAKE_FORCE_REFRESH).arg(2)
+    return send(Request.cmd(Command.EVAL).arg(RedisScripts.TAKE_FORCE_REFRESH).arg(2)
             .arg(key("stable-force-recent", appId)).arg(key("stable-force-day", appId, day))
             .arg(FORCE_REFRESH_INTERVAL.toMillis()).arg(FORCE_REFRESH_PER_DAY))
         .map(r -> r.toLong() == -1 ? 45011 : r.toLong() == -2 ? 45009 : 0);

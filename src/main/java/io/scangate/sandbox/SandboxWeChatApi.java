@@ -1,5 +1,7 @@
 package io.scangate.sandbox;
 
+import io.scangate.qr.QrImages;
+
 import io.scangate.sandbox.SandboxStore.Slot;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -130,7 +132,7 @@ final class SandboxWeChatApi {
     store.qrByTicket(ticket)
         .compose(qr -> qr == null
             ? Future.succeededFuture(null)
-            : vertx.executeBlocking(() -> QrPng.render(qr.getString("url"), 430), false))
+            : vertx.executeBlocking(() -> QrImages.png(qr.getString("url"), null, 430), false))
         .onSuccess(png -> {
           if (png == null) {
             ctx.response().setStatusCode(404).putHeader("Content-Type", "text/plain; charset=utf-8")
@@ -156,7 +158,7 @@ final class SandboxWeChatApi {
       Object widthValue = body.getValue("width", 430);
       int width = widthValue instanceof Number n ? (int) Math.max(280, Math.min(1280, n.longValue())) : 430;
       // The sandbox's "mini program code" is a QR code carrying the scene itself.
-      return vertx.executeBlocking(() -> QrPng.render(scene, width), false);
+      return vertx.executeBlocking(() -> QrImages.png(scene, null, width), false);
     }).onSuccess(png -> png(ctx, png)).onFailure(e -> answer(ctx, Future.failedFuture(e)));
   }
 

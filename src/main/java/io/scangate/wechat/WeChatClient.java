@@ -7,6 +7,7 @@ import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.redis.RedisKeys;
+import io.scangate.redis.RedisScripts;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -111,14 +112,6 @@ public final class WeChatClient {
   private static final String RELEASE_LOCK = """
       if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
       return 0""";
-  /** -1: within the interval; -2: daily limit reached; else the day's count including this one. */
-  private static final String TAKE_FORCE_REFRESH = """
-      local n = tonumber(redis.call('GET', KEYS[2]) or '0')
-      if n >= tonumber(ARGV[2]) then return -2 end
-      if not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[1]) then return -1 end
-      n = redis.call('INCR', KEYS[2])
-      redis.call('EXPIRE', KEYS[2], 172800)
-      return n""";
 
   private final Vertx vertx;
   private final Redis redis;
@@ -331,7 +324,7 @@ public final class WeChatClient {
 
   private Future<Void> takeForceRefresh(Connection c) {
     String day = LocalDate.now(WECHAT_ZONE).toString();
-    return redis.send(Request.cmd(Command.EVAL).arg(TAKE_FORCE_REFRESH).arg(2)
+    return redis.send(Request.cmd(Command.EVAL).arg(RedisScripts.TAKE_FORCE_REFRESH).arg(2)
             .arg(keys.key("wechat", "token-force-recent", c.wechatAppId()))
             .arg(keys.key("wechat", "token-force-day", c.wechatAppId(), day))
             .arg(settings.forceRefreshInterval().toMillis()).arg(settings.forceRefreshesPerDay()))

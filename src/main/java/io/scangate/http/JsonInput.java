@@ -1,16 +1,14 @@
-package io.scangate.qr;
+package io.scangate.http;
 
-import io.scangate.http.ApiException;
-import io.scangate.qr.QrSession.Status;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
-/** Reading and checking request input, with errors that name the problem. */
-final class QrRequests {
+/** Reading and checking request input (JSON bodies, query parameters), with 400 errors that name the problem. */
+public final class JsonInput {
 
-  private QrRequests() {}
+  private JsonInput() {}
 
-  static JsonObject body(RoutingContext ctx) {
+  public static JsonObject body(RoutingContext ctx) {
     JsonObject body;
     try {
       body = ctx.body().asJsonObject();
@@ -21,7 +19,7 @@ final class QrRequests {
     return body;
   }
 
-  static String requiredString(JsonObject body, String field) {
+  public static String requiredString(JsonObject body, String field) {
     Object value = body.getValue(field);
     if (!(value instanceof String s) || s.isBlank()) {
       throw ApiException.badRequest("invalid_request", "\"" + field + "\" is required and must be a string");
@@ -30,7 +28,7 @@ final class QrRequests {
     return s;
   }
 
-  static String optionalString(JsonObject body, String field, int maxLength) {
+  public static String optionalString(JsonObject body, String field, int maxLength) {
     Object value = body.getValue(field);
     if (value == null) return null;
     if (!(value instanceof String s)) throw ApiException.badRequest("invalid_request", "\"" + field + "\" must be a string");
@@ -38,7 +36,7 @@ final class QrRequests {
     return s.isEmpty() ? null : s;
   }
 
-  static int intParam(RoutingContext ctx, String name, int defaultValue, int min, int max) {
+  public static int intParam(RoutingContext ctx, String name, int defaultValue, int min, int max) {
     String raw = ctx.queryParams().get(name);
     if (raw == null || raw.isEmpty()) return defaultValue;
     try {
@@ -50,13 +48,4 @@ final class QrRequests {
     throw ApiException.badRequest("invalid_request", name + " must be a whole number from " + min + " to " + max);
   }
 
-  static Status statusParam(RoutingContext ctx, String name) {
-    String raw = ctx.queryParams().get(name);
-    if (raw == null || raw.isEmpty()) return null;
-    try {
-      return Status.valueOf(raw);
-    } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("invalid_request", name + " must be one of PENDING, SCANNED, CONFIRMED, CANCELED, EXPIRED, FAILED");
-    }
-  }
 }
