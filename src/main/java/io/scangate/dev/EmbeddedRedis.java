@@ -30,7 +30,20 @@ public final class EmbeddedRedis implements AutoCloseable {
   }
 
   public static EmbeddedRedis start(int port) throws IOException {
-    List<String> command = List.of(executable().getAbsolutePath(), "--port", String.valueOf(port),
+    return start(port, executable());
+  }
+
+  /** The redis-server binary shipped in the embedded-redis artifact, for machines without one on PATH. */
+  public static File shippedExecutable() throws IOException {
+    File shipped = ExecutableProvider.newJarResourceProvider().get();
+    if (!shipped.canExecute() && !shipped.setExecutable(true)) {
+      throw new IOException("cannot make the embedded redis-server executable");
+    }
+    return shipped;
+  }
+
+  static EmbeddedRedis start(int port, File executable) throws IOException {
+    List<String> command = List.of(executable.getAbsolutePath(), "--port", String.valueOf(port),
         "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
         "--dir", System.getProperty("java.io.tmpdir"));
     Process process = new ProcessBuilder(command)
@@ -74,12 +87,7 @@ public final class EmbeddedRedis implements AutoCloseable {
 
   static File executable() throws IOException {
     Optional<Path> onPath = onPath("redis-server");
-    if (onPath.isPresent()) return onPath.get().toFile();
-    File shipped = ExecutableProvider.newJarResourceProvider().get();
-    if (!shipped.canExecute() && !shipped.setExecutable(true)) {
-      throw new IOException("cannot make the embedded redis-server executable");
-    }
-    return shipped;
+    return onPath.isPresent() ? onPath.get().toFile() : shippedExecutable();
   }
 
   static Optional<Path> onPath(String name) {

@@ -132,6 +132,13 @@ class MiniProgramQrLoginTest {
       HttpResponse<Buffer> again = post(browser, "/api/v1/qr/exchange", new JsonObject().put("ticket", ticket));
       assertThat(again.statusCode()).isEqualTo(400);
       assertThat(again.bodyAsJsonObject().getString("error")).isEqualTo("invalid_ticket");
+
+      var audit = await(a.infrastructure().postgres()
+          .query("SELECT event, outcome, app_id, connection FROM audit_log ORDER BY id").execute());
+      List<String> rows = new ArrayList<>();
+      audit.forEach(row -> rows.add(row.getString(0) + "/" + row.getString(1) + "/" + row.getString(2) + "/" + row.getString(3)));
+      assertThat(rows).containsSubsequence("qr_scan/success/demo/wechat-mini-qr", "login/success/demo/wechat-mini-qr",
+          "qr_exchange/success/demo/wechat-mini-qr");
     }
   }
 
@@ -267,6 +274,25 @@ class MiniProgramQrLoginTest {
     HttpResponse<Buffer> mp = post(client, "/api/v1/miniprogram/login", new JsonObject().put("appId", "demo")
         .put("connection", "wechat-mp").put("code", "c"));
     assertThat(mp.bodyAsJsonObject().getString("error")).isEqualTo("connection_not_miniprogram");
+  }
+
+  @Test
+  void corsIsOnlyForConfiguredOriginsAndAnotherSitesOriginCannotCreateSessions(Vertx vertx) throws Exception {
+    ScanGate g = start(vertx, TestConfigs.parse(YAML));
+    WebClient client = TestHttp.client(vertx, g.port());
+    HttpResponse<Buffer> allowed = await(client.request(io.vertx.core.http.HttpMethod.OPTIONS, "/api/v1/qr/sessions")
+        .putHeader("Origin", "http://127.0.0.1:9").putHeader("Access-Control-Request-Method", "POST").send());
+    assertThat(allowed.getHeader("Access-Control-Allow-Origin")).isEqualTo("http://127.0.0.1:9");
+    HttpResponse<Buffer> foreign = await(client.request(io.vertx.core.http.HttpMethod.OPTIONS, "/api/v1/qr/sessions")
+        .putHeader("Origin", "https://evil.example.com").putHeader("Access-Control-Request-Method", "POST").send());
+    assertThat(foreign.getHeader("Access-Control-Allow-Origin")).isNull();
+    HttpResponse<Buffer> create = await(client.post("/api/v1/qr/sessions").putHeader("Origin", "https://evil.example.com")
+        .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
+    assertThat(create.statusCode()).isEqualTo(403);
+    HttpResponse<Buffer> ownSite = await(client.post("/api/v1/qr/sessions").putHeader("Origin", "http://127.0.0.1:9")
+        .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
+    assertThat(ownSite.statusCode()).isEqualTo(201);
+    assertThat(ownSite.getHeader("Access-Control-Allow-Origin")).isEqualTo("http://127.0.0.1:9");
   }
 
   static String confirmedTicket(Vertx vertx, ScanGate g, WebClient client, String appId, String openid) throws Exception {
