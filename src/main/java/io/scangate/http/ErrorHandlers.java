@@ -29,7 +29,12 @@ public final class ErrorHandlers {
       Responses.error(ctx, 400, "invalid_json", "The request body is not valid JSON");
     } else if (failure instanceof HttpException http && http.getStatusCode() < 500) {
       byStatus(ctx, http.getStatusCode());
-    } else if (failure == null && ctx.statusCode() < 500) {
+    } else if (ctx.statusCode() == 403 && ctx.request().getHeader("Origin") != null
+        && failure != null && String.valueOf(failure.getMessage()).startsWith("CORS")) {
+      // vertx-web's CorsHandler refuses an origin no application allows.
+      Responses.error(ctx, 403, "origin_not_allowed", "Origin " + ctx.request().getHeader("Origin") + " is not allowed");
+    } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
+      // A handler failed the request with a client-error status (ctx.fail(status[, cause])).
       byStatus(ctx, ctx.statusCode());
     } else {
       String requestId = RequestLog.requestId(ctx);

@@ -289,6 +289,7 @@ class MiniProgramQrLoginTest {
     HttpResponse<Buffer> create = await(client.post("/api/v1/qr/sessions").putHeader("Origin", "https://evil.example.com")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
     assertThat(create.statusCode()).isEqualTo(403);
+    assertThat(create.bodyAsJsonObject().getString("error")).isEqualTo("origin_not_allowed");
     HttpResponse<Buffer> ownSite = await(client.post("/api/v1/qr/sessions").putHeader("Origin", "http://127.0.0.1:9")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
     assertThat(ownSite.statusCode()).isEqualTo(201);
