@@ -48,6 +48,7 @@ public final class QrBrowserRoutes implements Routes {
   private final RateLimiter rateLimiter;
   private final QrContentSource contentSource;
   private final UserStore users;
+  private final String ownOrigin;
   private final Map<String, BufferedImage> logos = new ConcurrentHashMap<>();
 
   public QrBrowserRoutes(Infrastructure infra, QrSessionStore store, QrSessionVerticle hub, QrContentSource contentSource,
@@ -59,20 +60,27 @@ public final class QrBrowserRoutes implements Routes {
     this.hub = hub;
     this.rateLimiter = new RateLimiter(infra.redis(), infra.keys());
     this.contentSource = contentSource;
+    this.ownOrigin = originOf(config.server().publicUrl());
+  }
+
+  /** scheme://host[:port] of a URL, as browsers send it in Origin. */
+  static String originOf(String url) {
+    java.net.URI u = java.net.URI.create(url);
+    return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
   }
 
   @Override
   public void mount(Router router) {
+    // Only configured origins get CORS headers, plus the gateway's own (its hosted pages: browsers
+    // send Origin on same-origin POSTs too, and CorsHandler refuses origins it does not know).
     Set<String> origins = new LinkedHashSet<>();
+    origins.add(ownOrigin);
     config.applications().forEach(a -> origins.addAll(a.allowedOrigins()));
-    if (!origins.isEmpty()) {
-      // Only configured origins get CORS headers; with none configured, none are sent at all.
-      router.route("/api/v1/qr/*").handler(CorsHandler.create()
-          .addOrigins(origins.stream().toList())
-          .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
-          .allowedHeaders(Set.of("Content-Type", "Authorization", "X-Request-Id"))
-          .maxAgeSeconds(600));
-    }
+    router.route("/api/v1/qr/*").handler(CorsHandler.create()
+        .addOrigins(origins.stream().toList())
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+        .allowedHeaders(Set.of("Content-Type", "Authorization", "X-Request-Id"))
+        .maxAgeSeconds(600));
     router.post("/api/v1/qr/sessions").handler(this::create);
     router.get("/api/v1/qr/sessions/:sessionId").handler(this::read);
     router.get("/api/v1/qr/sessions/:sessionId/events").handler(this::events);
@@ -95,7 +103,7 @@ public final class QrBrowserRoutes implements Routes {
       throw ApiException.badRequest("connection_not_qr", "Connection " + connectionId + " is not a QR code connection");
     }
     String origin = ctx.request().getHeader("Origin");
-    if (origin != null && !app.allowedOrigins().contains(origin)) {
+    if (origin != null && !origin.equals(ownOrigin) && !app.allowedOrigins().contains(origin)) {
       throw new ApiException(403, "origin_not_allowed", "Origin " + origin + " is not allowed for application " + appId);
     }
     String ip = ClientIp.of(ctx, config.server().trustedProxies());

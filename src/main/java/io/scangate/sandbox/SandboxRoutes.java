@@ -1,8 +1,12 @@
 package io.scangate.sandbox;
 
 import io.scangate.Infrastructure;
+import io.scangate.config.ScanGateConfig.ConnectionType;
+import io.scangate.config.ScanGateConfig.ExchangeAuth;
 import io.scangate.http.Routes;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.client.WebClient;
@@ -22,6 +26,8 @@ public final class SandboxRoutes implements Routes {
   private final SandboxWeChatApi api;
   private final SandboxControl control;
   private final Buffer phonePage;
+  private final Buffer homePage;
+  private final JsonObject homeConfig;
   @SuppressWarnings({"unused", "FieldCanBeLocal"}) // held so that the GC does not close it
   private final WebClient web;
 
@@ -33,6 +39,19 @@ public final class SandboxRoutes implements Routes {
     this.api = new SandboxWeChatApi(infra.vertx(), apps, store);
     this.control = new SandboxControl(infra.config(), apps, store, web);
     this.phonePage = resource("/sandbox/phone.html");
+    this.homePage = resource("/sandbox/home.html");
+    // What the home page's demo may offer: applications (no secrets) and their QR connections.
+    JsonArray applications = new JsonArray();
+    for (var app : infra.config().applications()) {
+      JsonArray qrConnections = new JsonArray();
+      app.connections().stream()
+          .filter(id -> infra.config().connection(id).map(c -> c.type() != ConnectionType.WECHAT_MINIPROGRAM).orElse(false))
+          .forEach(qrConnections::add);
+      if (!qrConnections.isEmpty() && app.exchangeAuth() == ExchangeAuth.NONE) {
+        applications.add(new JsonObject().put("appId", app.appId()).put("name", app.name()).put("connections", qrConnections));
+      }
+    }
+    this.homeConfig = new JsonObject().put("applications", applications);
   }
 
   @Override
@@ -56,11 +75,18 @@ public final class SandboxRoutes implements Routes {
     router.post(c + "tokens/revoke").handler(control::revokeTokens);
 
     router.get("/sandbox/phone").handler(this::phone);
+    router.get(c + "home-config").handler(ctx -> ctx.json(homeConfig));
+    // CONTRACT section 7: in start-dev, / links to a demo application and to the phone.
+    router.get("/").handler(ctx -> page(ctx, homePage));
   }
 
   private void phone(RoutingContext ctx) {
+    page(ctx, phonePage);
+  }
+
+  private static void page(RoutingContext ctx, Buffer html) {
     ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "no-store")
-        .putHeader("X-Frame-Options", "DENY").end(phonePage);
+        .putHeader("X-Frame-Options", "DENY").end(html);
   }
 
   private static Buffer resource(String path) {

@@ -294,6 +294,11 @@ class MiniProgramQrLoginTest {
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
     assertThat(ownSite.statusCode()).isEqualTo(201);
     assertThat(ownSite.getHeader("Access-Control-Allow-Origin")).isEqualTo("http://127.0.0.1:9");
+    // The gateway's own pages (same origin; browsers still send Origin on POST) are always allowed.
+    String gatewayOrigin = g.infrastructure().config().server().publicUrl();
+    HttpResponse<Buffer> samePage = await(client.post("/api/v1/qr/sessions").putHeader("Origin", gatewayOrigin)
+        .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
+    assertThat(samePage.statusCode()).isEqualTo(201);
   }
 
   static String confirmedTicket(Vertx vertx, ScanGate g, WebClient client, String appId, String openid) throws Exception {
