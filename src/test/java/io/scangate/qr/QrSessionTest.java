@@ -303,6 +303,22 @@ class QrSessionTest {
     assertThat(await(client.get(path).send()).body()).isEqualTo(first.body());
   }
 
+  @Test
+  void browsersThatGoAwayMidWaitReleaseWhatTheyHeld(Vertx vertx) throws Exception {
+    ScanGate g = start(vertx, TestConfigs.standard());
+    WebClient client = TestHttp.client(vertx, g.port());
+    String id = createSession(client, "demo", "wechat-mini-qr").getString("sessionId");
+    SseClient sse = new SseClient(vertx, g.port(), "/api/v1/qr/sessions/" + id + "/events");
+    var pollClient = vertx.createHttpClient(new io.vertx.core.http.HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(g.port()));
+    pollClient.request(io.vertx.core.http.HttpMethod.GET, "/api/v1/qr/sessions/" + id + "?waitSeconds=60&since=PENDING")
+        .compose(io.vertx.core.http.HttpClientRequest::send);
+    awaitWaiters(g, 2);
+    sse.close();
+    await(pollClient.close());
+    awaitWaiters(g, 0);
+    assertThat(g.qrHub().watchedSessions()).isZero();
+  }
+
   static String decode(Buffer png) throws Exception {
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(png.getBytes()));
     return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(new BufferedImageLuminanceSource(image))),
