@@ -4,6 +4,7 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.scangate.config.ScanGateConfig;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -21,6 +22,7 @@ public final class TokenVerifier {
   /** Tolerated clock difference between instances, in seconds. */
   static final long LEEWAY_SECONDS = 30;
 
+  private final Vertx vertx;
   private final ScanGateConfig config;
   private final KeyRing keys;
   private final Revocations revocations;
@@ -29,32 +31,27 @@ public final class TokenVerifier {
       .expireAfterWrite(Duration.ofMinutes(10))
       .build();
 
-  TokenVerifier(ScanGateConfig config, KeyRing keys, Revocations revocations) {
+  TokenVerifier(Vertx vertx, ScanGateConfig config, KeyRing keys, Revocations revocations) {
+    this.vertx = vertx;
     this.config = config;
     this.keys = keys;
     this.revocations = revocations;
   }
 
   /**
-   * An access token that is valid now, for {@code requiredAudience} when not null. Reloads the
-   * keys (rate-limited) only when the kid is unknown; otherwise completes without any I/O.
+   * An access token that is valid now, for {@code requiredAudience} when not null. A token seen
+   * before is answered from memory on the caller's event loop; a new one has its signature
+   * checked on a worker thread (an ES256 verification takes about a millisecond on JDK 17, see
+   * bench/jmh TokenVerifyBench), reloading the keys (rate-limited) only when its kid is unknown.
    */
   public Future<VerifiedToken> verifyAccess(String token, String requiredAudience) {
-    try {
-      return Future.succeededFuture(verifyAccessNow(token, requiredAudience));
-    } catch (UnknownKidException e) {
-      return keys.reloadForUnknownKid()
-          .recover(ignored -> Future.succeededFuture())
-          .compose(v -> {
-            try {
-              return Future.succeededFuture(verifyAccessNow(token, requiredAudience));
-            } catch (InvalidTokenException again) {
-              return Future.failedFuture(again);
-            }
-          });
-    } catch (InvalidTokenException e) {
-      return Future.failedFuture(e);
-    }
+    return signed(token).compose(t -> {
+      try {
+        return Future.succeededFuture(checkAccess(t, requiredAudience));
+      } catch (InvalidTokenException e) {
+        return Future.failedFuture(e);
+      }
+    });
   }
 
   /**
@@ -62,29 +59,32 @@ public final class TokenVerifier {
    * introspection and revocation look at before their own checks.
    */
   Future<VerifiedToken> verifySignature(String token) {
-    try {
-      return Future.succeededFuture(verifySigned(token));
-    } catch (UnknownKidException e) {
-      return keys.reloadForUnknownKid()
-          .recover(ignored -> Future.succeededFuture())
-          .compose(v -> {
-            try {
-              return Future.succeededFuture(verifySigned(token));
-            } catch (InvalidTokenException again) {
-              return Future.failedFuture(again);
-            }
-          });
-    } catch (InvalidTokenException e) {
-      return Future.failedFuture(e);
-    }
+    return signed(token);
+  }
+
+  private Future<VerifiedToken> signed(String token) {
+    VerifiedToken cached = token == null ? null : verified.getIfPresent(token);
+    if (cached != null) return Future.succeededFuture(cached);
+    return checkOnWorker(token).recover(e -> e instanceof UnknownKidException
+        ? keys.reloadForUnknownKid().recover(ignored -> Future.succeededFuture()).compose(v -> checkOnWorker(token))
+        : Future.failedFuture(e));
+  }
+
+  private Future<VerifiedToken> checkOnWorker(String token) {
+    return vertx.executeBlocking(() -> verifySigned(token), false);
   }
 
   boolean isRevoked(VerifiedToken token) {
     return revocations.isRevoked(token.jti());
   }
 
+  /** The synchronous form of {@link #verifyAccess}, signature check included (for benchmarks and tests). */
   VerifiedToken verifyAccessNow(String token, String requiredAudience) throws InvalidTokenException {
-    VerifiedToken t = verifySigned(token);
+    return checkAccess(verifySigned(token), requiredAudience);
+  }
+
+  /** Type, expiry, audience and revocation of a token whose signature is already checked. */
+  private VerifiedToken checkAccess(VerifiedToken t, String requiredAudience) throws InvalidTokenException {
     if (t.kind() != VerifiedToken.Kind.ACCESS) {
       throw new InvalidTokenException("token is an id token, not an access token");
     }

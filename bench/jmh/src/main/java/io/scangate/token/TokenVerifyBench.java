@@ -76,7 +76,7 @@ public class TokenVerifyBench {
     vertx = Vertx.vertx();
     Revocations revocations = new Revocations(vertx, RedisClients.create(vertx, config.redis()), config.redis(),
         new RedisKeys(config.redis().keyPrefix()));
-    verifier = new TokenVerifier(config, inMemoryKeyRing(key), revocations);
+    verifier = new TokenVerifier(vertx, config, inMemoryKeyRing(key), revocations);
     Field cache = TokenVerifier.class.getDeclaredField("verified");
     cache.setAccessible(true);
     verifiedCache = (Cache<?, ?>) cache.get(verifier);
