@@ -31,7 +31,17 @@ import java.util.concurrent.TimeUnit;
 @Command(name = "scangate", mixinStandardHelpOptions = true, version = "ScanGate 0.1.0",
     description = "Self-hosted WeChat login gateway.",
     subcommands = {Launcher.Start.class, Launcher.StartDev.class, Launcher.Keys.class},
-    footer = {"", "Config values may reference environment variables: $${NAME} and $${NAME:-default}."})
+    footer = {"",
+        "Commands and their options:",
+        "  start --config FILE                              production (JSON logs; no sandbox, no embedded servers)",
+        "  start-dev [--config FILE] [--port N] [--host H]  development on 127.0.0.1:8080 (--port 0: a free port)",
+        "  keys rotate --config FILE                        add a token signing key",
+        "  Each command also takes -h/--help.",
+        "",
+        "start-dev runs embedded Redis and PostgreSQL unless SCANGATE_REDIS_URL / SCANGATE_POSTGRES_URL name servers,",
+        "and uses conf/dev.yaml unless --config names another file.",
+        "Config values may reference environment variables: $${NAME} and $${NAME:-default}.",
+        "Exit status: 0 stopped cleanly, 1 could not start (server unreachable, port taken), 2 bad usage or configuration."})
 public final class Launcher implements Callable<Integer> {
 
   static final int EXIT_START_FAILED = 1;
@@ -50,6 +60,8 @@ public final class Launcher implements Callable<Integer> {
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
     CommandLine cli = new CommandLine(new Launcher());
     cli.setOut(out).setErr(err);
+    cli.setUsageHelpWidth(120);
+    cli.setColorScheme(CommandLine.Help.defaultColorScheme(CommandLine.Help.Ansi.OFF));
     cli.setParameterExceptionHandler((ex, arguments) -> {
       ex.getCommandLine().getErr().println("scangate: " + ex.getMessage() + ". Try 'scangate --help'.");
       return EXIT_USAGE;
@@ -88,8 +100,8 @@ public final class Launcher implements Callable<Integer> {
   }
 
   @Command(name = "start-dev", mixinStandardHelpOptions = true,
-      description = {"Run for development on loopback: embedded Redis and PostgreSQL (unless SCANGATE_REDIS_URL /",
-          "SCANGATE_POSTGRES_URL name servers), the WeChat sandbox, readable logs."})
+      description = "Run for development on loopback, with embedded servers and the WeChat sandbox.",
+      footer = {"", "Embedded Redis and PostgreSQL unless SCANGATE_REDIS_URL / SCANGATE_POSTGRES_URL name servers to use."})
   static final class StartDev implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE", description = "The configuration file (default: conf/dev.yaml).")

@@ -73,6 +73,10 @@ class GatewayLifecycleTest {
       assertThat(body.getString("message")).isEqualTo("Redis is unreachable");
       assertThat(body.getJsonObject("checks").getString("postgres")).isEqualTo("UP");
       assertThat(await(client.get("/health/live").send()).statusCode()).isEqualTo(200);
+      HttpResponse<?> outage = await(client.post("/api/v1/qr/sessions")
+          .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
+      assertThat(outage.statusCode()).isEqualTo(503);
+      assertThat(outage.bodyAsJsonObject().getString("error")).isEqualTo("service_unavailable");
 
       redis = EmbeddedRedis.start(redisPort);
       HttpResponse<?> back = pollUntil(client, "/health/ready", r -> r.statusCode() == 200);
@@ -142,6 +146,18 @@ class GatewayLifecycleTest {
       HttpResponse<?> wrongMethod = await(client.delete("/health/live").send());
       assertThat(wrongMethod.statusCode()).isEqualTo(405);
       assertThat(wrongMethod.bodyAsJsonObject().getString("error")).isEqualTo("method_not_allowed");
+      HttpResponse<?> undecodable = await(client.get("/api/v1/qr/sessions/%zz").send());
+      assertThat(undecodable.statusCode()).isEqualTo(400);
+      assertThat(undecodable.bodyAsJsonObject().getString("error")).isEqualTo("bad_request");
+      // OAuth endpoints answer in RFC 6749's shape, even for generic failures.
+      HttpResponse<?> oauthMethod = await(client.get("/oidc/token").send());
+      assertThat(oauthMethod.statusCode()).isEqualTo(405);
+      assertThat(oauthMethod.bodyAsJsonObject().getString("error")).isEqualTo("invalid_request");
+      assertThat(oauthMethod.bodyAsJsonObject().getString("error_description")).contains("GET");
+      HttpResponse<?> badForm = await(client.post("/oidc/token").putHeader("Content-Type", "application/x-www-form-urlencoded")
+          .sendBuffer(io.vertx.core.buffer.Buffer.buffer("grant_type=refresh_token&refresh_token=%zz&client_id=demo")));
+      assertThat(badForm.statusCode()).isEqualTo(400);
+      assertThat(badForm.bodyAsJsonObject().containsKey("error_description")).as(badForm.bodyAsString()).isTrue();
     } finally {
       await(gateway.close());
     }

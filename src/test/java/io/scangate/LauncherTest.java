@@ -25,7 +25,8 @@ class LauncherTest {
   void helpListsTheCommandsAndOptions() {
     Outcome help = run("--help");
     assertThat(help.status()).isZero();
-    assertThat(help.out()).contains("start", "start-dev", "${NAME:-default}");
+    assertThat(help.out()).contains("start", "start-dev", "${NAME:-default}",
+        "start --config FILE", "start-dev [--config FILE] [--port N] [--host H]", "keys rotate --config FILE");
     assertThat(run("start-dev", "--help").out()).contains("--config", "--port", "--host");
     assertThat(run("start", "--help").out()).contains("--config");
   }

@@ -36,11 +36,35 @@ public final class ErrorHandlers {
     } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
       // A handler failed the request with a client-error status (ctx.fail(status[, cause])).
       byStatus(ctx, ctx.statusCode());
+    } else if (isBackendOutage(failure)) {
+      String requestId = RequestLog.requestId(ctx);
+      log.atWarn().addKeyValue("requestId", requestId).addKeyValue("reason", String.valueOf(failure.getMessage()))
+          .log("request failed: a backing service is unavailable");
+      Responses.error(ctx, 503, "service_unavailable", "A backing service (Redis or PostgreSQL) is unavailable; try again shortly");
     } else {
       String requestId = RequestLog.requestId(ctx);
       log.atError().addKeyValue("requestId", requestId).setCause(failure).log("request failed");
       Responses.error(ctx, 500, "internal_error", "Internal error; quote request id " + requestId);
     }
+  }
+
+  /** Redis or PostgreSQL unreachable, refusing, or gone mid-request: an outage to report as 503, not a bug. */
+  static boolean isBackendOutage(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof java.nio.channels.ClosedChannelException
+          || t instanceof java.net.SocketException || t instanceof io.netty.channel.ConnectTimeoutException
+          || t instanceof io.vertx.core.http.ConnectionPoolTooBusyException
+          || t instanceof java.util.concurrent.TimeoutException) {
+        return true;
+      }
+      String message = String.valueOf(t.getMessage());
+      if (t instanceof io.vertx.core.VertxException
+          && (message.contains("Connection refused") || message.contains("Connection was closed")
+              || message.contains("Connection reset") || message.contains("Timeout"))) {
+        return true;
+      }
+    }
+    return false;
   }
 
   public static void byStatus(RoutingContext ctx, int status) {

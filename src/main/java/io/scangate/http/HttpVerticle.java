@@ -44,6 +44,8 @@ public final class HttpVerticle extends VerticleBase {
     });
     routes.forEach(r -> r.mount(router));
     router.route().failureHandler(ErrorHandlers::onFailure);
+    // Errors raised before any route runs (a path that does not decode, no matching route).
+    router.errorHandler(400, ctx -> ErrorHandlers.byStatus(ctx, 400));
     router.errorHandler(404, ctx -> ErrorHandlers.byStatus(ctx, 404));
     router.errorHandler(405, ctx -> ErrorHandlers.byStatus(ctx, 405));
 

@@ -96,13 +96,16 @@ public final class MiniProgramQrRoutes implements Routes {
       return phone
           .compose(number -> users.resolve(new WeChatIdentity(connection.identifier(), connection.wechatAppId(),
               session.openid(), session.unionid(), number, nickname, avatarUrl), connection, context))
-          .recover(e -> e instanceof ApiException refused && refused.status() == 403
-              // A refusal (login_only) ends the session as FAILED, and the browser is told why.
-              ? store.fail(session.sessionId(), scanTokenHash, refused.code()).transform(x -> Future.failedFuture(refused))
-              : Future.failedFuture(e))
           .compose((User user) -> store.confirm(session.sessionId(), scanTokenHash, user.id(), QrIds.ticket(),
-              user.nickname(), user.avatarUrl()));
-    }).onSuccess(confirmed -> Responses.json(ctx, 200, new JsonObject())).onFailure(ctx::fail);
+                  user.nickname(), user.avatarUrl())
+              .map(confirmed -> new JsonObject()))
+          .recover(e -> e instanceof ApiException refused && refused.status() == 403 && !"invalid_scan_token".equals(refused.code())
+              // A refusal (login_only) is an outcome, not a bad request (CONTRACT: confirm answers
+              // 200; the session becomes FAILED with its error, and the browser is told why).
+              ? store.fail(session.sessionId(), scanTokenHash, refused.code()).map(failed -> new JsonObject()
+                  .put("status", "FAILED").put("error", refused.code()).put("message", refused.getMessage()))
+              : Future.failedFuture(e));
+    }).onSuccess(answer -> Responses.json(ctx, 200, answer)).onFailure(ctx::fail);
   }
 
   private void cancel(RoutingContext ctx) {

@@ -39,6 +39,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class QrBrowserRoutes implements Routes {
 
   static final int MAX_WAIT_SECONDS = 60;
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QrBrowserRoutes.class);
   static final long SSE_HEARTBEAT_MS = 10_000;
 
   private final Vertx vertx;
@@ -49,7 +50,7 @@ public final class QrBrowserRoutes implements Routes {
   private final QrContentSource contentSource;
   private final UserStore users;
   private final String ownOrigin;
-  private final Map<String, BufferedImage> logos = new ConcurrentHashMap<>();
+  private final Map<String, Optional<BufferedImage>> logos = new ConcurrentHashMap<>();
 
   public QrBrowserRoutes(Infrastructure infra, QrSessionStore store, QrSessionVerticle hub, QrContentSource contentSource,
                          UserStore users) {
@@ -61,6 +62,12 @@ public final class QrBrowserRoutes implements Routes {
     this.rateLimiter = new RateLimiter(infra.redis(), infra.keys());
     this.contentSource = contentSource;
     this.ownOrigin = originOf(config.server().publicUrl());
+    for (Connection c : config.connections()) {
+      if (c.logo() != null && !java.nio.file.Files.isReadable(c.logo())) {
+        log.atWarn().addKeyValue("connection", c.identifier()).addKeyValue("logo", c.logo().toString())
+            .log("the configured QR logo is not readable; codes will be drawn without it");
+      }
+    }
   }
 
   /** scheme://host[:port] of a URL, as browsers send it in Origin. */
@@ -125,7 +132,8 @@ public final class QrBrowserRoutes implements Routes {
 
   private void read(RoutingContext ctx) {
     String sessionId = ctx.pathParam("sessionId");
-    int waitSeconds = JsonInput.intParam(ctx, "waitSeconds", 0, 0, MAX_WAIT_SECONDS);
+    // N ≤ 60: a longer wait is served as 60 s (the browser simply polls again).
+    int waitSeconds = Math.min(MAX_WAIT_SECONDS, JsonInput.intParam(ctx, "waitSeconds", 0, 0, Integer.MAX_VALUE));
     Status since = statusParam(ctx, "since");
     if (waitSeconds == 0) {
       store.get(sessionId).onSuccess(found -> answer(ctx, found)).onFailure(ctx::fail);
@@ -207,6 +215,7 @@ public final class QrBrowserRoutes implements Routes {
     private QrSession early;
     private long sentVersion = -1;
     private Status sentStatus;
+    private String sentState;
 
     EventStream(RoutingContext ctx, String sessionId) {
       this.ctx = ctx;
@@ -245,7 +254,10 @@ public final class QrBrowserRoutes implements Routes {
       if (session.version() <= sentVersion && status == sentStatus) return;
       sentVersion = Math.max(sentVersion, session.version());
       sentStatus = status;
-      stream.send("status", session.toJson().encode());
+      String state = session.toJson().encode();
+      if (state.equals(sentState)) return; // e.g. the same user scanning again: nothing new to tell
+      sentState = state;
+      stream.send("status", state);
       if (status.terminal()) {
         release();
         stream.end();
@@ -315,9 +327,18 @@ public final class QrBrowserRoutes implements Routes {
         .end(png)).onFailure(ctx::fail);
   }
 
+  /** Read once, on the worker that draws the image; an unreadable logo means codes without one. */
   private BufferedImage logo(Connection connection) {
     if (connection.logo() == null) return null;
-    return logos.computeIfAbsent(connection.identifier(), id -> QrImages.readLogo(connection.logo()));
+    return logos.computeIfAbsent(connection.identifier(), id -> {
+      try {
+        return Optional.of(QrImages.readLogo(connection.logo()));
+      } catch (RuntimeException e) {
+        log.atWarn().addKeyValue("connection", id).addKeyValue("logo", connection.logo().toString())
+            .log("the QR logo cannot be read; drawing codes without it");
+        return Optional.empty();
+      }
+    }).orElse(null);
   }
 
   /** What a url-style code opens. WeChat opens the mini program instead; other scanners land here. */

@@ -57,8 +57,8 @@ public final class QrContentSource {
     if (connection.type() == ConnectionType.WECHAT_MINIPROGRAM_QRCODE && connection.qrStyle() == QrStyle.WXACODE) {
       return wxaCode(connection, session);
     }
-    BufferedImage centre = connection.type() == ConnectionType.WECHAT_MINIPROGRAM_QRCODE ? logo.get() : null;
-    return vertx.executeBlocking(() -> Buffer.buffer(QrImages.png(session.qrContent(), centre)), false);
+    boolean withLogo = connection.type() == ConnectionType.WECHAT_MINIPROGRAM_QRCODE;
+    return vertx.executeBlocking(() -> Buffer.buffer(QrImages.png(session.qrContent(), withLogo ? logo.get() : null)), false);
   }
 
   /** One getwxacodeunlimit call per session, however often the page reloads the image. */

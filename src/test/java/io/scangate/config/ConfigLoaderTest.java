@@ -248,13 +248,13 @@ class ConfigLoaderTest {
         // durations and numbers
         Arguments.of("accessTokenTtl: PT2H", "accessTokenTtl: 2h", "tokens.accessTokenTtl: must be an ISO-8601 duration such as PT2M or P30D"),
         Arguments.of("idTokenTtl: PT2H", "idTokenTtl: PT0S", "tokens.idTokenTtl: must be between PT1M and PT24H"),
-        Arguments.of("keyEncryptionKey: \"${KEK}\"", "keyEncryptionKey: \"short\"", "tokens.keyEncryptionKey: must be at least 32 characters"),
+        Arguments.of("keyEncryptionKey: \"${KEK}\"", "keyEncryptionKey: \"\"", "tokens.keyEncryptionKey: must not be empty"),
         Arguments.of("sessionTtl: PT2M", "sessionTtl: P31D", "qr.sessionTtl: must be between PT1S and PT720H"),
         Arguments.of("maxBodyBytes: 65536", "maxBodyBytes: 10", "webhook.maxBodyBytes: must be a whole number from 1024 to 10485760"),
         Arguments.of("scansPerMinutePerUser: 30", "scansPerMinutePerUser: 0", "rateLimits.scansPerMinutePerUser: must be a whole number from 1 to 1000000"),
         // applications
         Arguments.of("appId: \"demo\"", "appId: \"de mo\"", "applications[0].appId: must be 1-64 characters [A-Za-z0-9_.-]"),
-        Arguments.of("appSecret: \"${DEMO_APP_SECRET}\"", "appSecret: \"short\"", "applications[0].appSecret: must be at least 16 characters"),
+        Arguments.of("appSecret: \"${DEMO_APP_SECRET}\"", "appSecret: \"\"", "applications[0].appSecret: must not be empty"),
         Arguments.of("redirectUris: [\"https://demo.example.com/callback\"]", "redirectUris: [\"/callback\"]", "applications[0].redirectUris[0]: must be an absolute URL"),
         Arguments.of("redirectUris: [\"https://demo.example.com/callback\"]", "redirectUris: [\"https://demo.example.com/cb#x\"]", "applications[0].redirectUris[0]: must not contain a fragment"),
         Arguments.of("allowedOrigins: [\"https://demo.example.com\"]", "allowedOrigins: [\"https://demo.example.com/path\"]", "applications[0].allowedOrigins[0]: must be an origin such as https://demo.example.com"),
@@ -280,7 +280,6 @@ class ConfigLoaderTest {
         Arguments.of("fields: [unionid, phone]", "fields: [unionid, email]", "connections[1].accountLinking.fields[1]: must be one of unionid | phone"),
         Arguments.of("qrStyle: url", "qrStyle: svg", "connections[1].qrStyle: must be one of url | wxacode"),
         Arguments.of("envVersion: release", "envVersion: beta", "connections[1].envVersion: must be one of release | trial | develop"),
-        Arguments.of("page: \"pages/login/index\"", "page: \"pages/login/index\"\n          logo: \"/no/such/logo.png\"", "connections[1].logo: must be a readable image file"),
         Arguments.of("name: \"abc123.txt\"", "name: \"../etc/passwd\"", "connections[1].verificationFile.name: must be a file name like abc123.txt"),
         Arguments.of("type: wechat-miniprogram\n", "type: wechat-miniprogram\n          token: \"abcToken123\"\n", "connections[2].token: only applies to type wechat-mp-qrcode"),
         Arguments.of("appSecret: \"${WECHAT_MINI_SECRET}\"\n", "appSecret: \"\"\n", "connections[1].appSecret: must not be empty"),
@@ -301,8 +300,29 @@ class ConfigLoaderTest {
   @Test
   void problemMessagesNeverRepeatSecretValues() {
     List<String> problems = problemsOf(GOOD.replace("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "secretSecretSecret")
-        .replace("appSecret: \"${DEMO_APP_SECRET}\"", "appSecret: \"tinysecret\""));
-    assertThat(String.join("\n", problems)).doesNotContain("secretSecretSecret", "tinysecret");
+        .replace("token: \"abcToken123\"", "token: \"tiny!secret\""));
+    assertThat(problems).hasSize(2);
+    assertThat(String.join("\n", problems)).doesNotContain("secretSecretSecret", "tiny!secret");
+  }
+
+  @Test
+  void theContractsExampleValuesAreAccepted() throws Exception {
+    // Short secrets and a logo that is not there are the operator's business, not a reason to refuse to start.
+    ScanGateConfig c = ConfigLoader.parse(GOOD.replace("page: \"pages/login/index\"", "page: \"pages/login/index\"\n    logo: \"conf/no-such-logo.png\""),
+        null, Map.of("KEK", "test-kek", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s", "WECHAT_MINI_SECRET", "s"),
+        ConfigLoader.Profile.production());
+    assertThat(c.tokens().keyEncryptionKey()).isEqualTo("test-kek");
+    assertThat(c.connection("wechat-mini-qr").orElseThrow().logo()).hasFileName("no-such-logo.png");
+  }
+
+  @Test
+  void startDevNeedsNoKeyEncryptionKeyButStartDoes() throws Exception {
+    String noKek = "connections:\n  - { identifier: \"mini\", type: wechat-miniprogram, wechatAppId: \"wx1\", appSecret: \"s\" }\n"
+        + "applications:\n  - { appId: \"a\" }\n";
+    ScanGateConfig dev = ConfigLoader.parse(noKek, null, Map.of(), ConfigLoader.Profile.dev(null, 0, () -> 8080));
+    assertThat(dev.tokens().keyEncryptionKey()).isEqualTo(ConfigLoader.DEV_KEY_ENCRYPTION_KEY);
+    assertThat(problemsOf("server: { publicUrl: \"https://x.example.com\" }\n" + noKek))
+        .containsExactly("tokens.keyEncryptionKey: is required (it encrypts signing keys at rest)");
   }
 
   @Test

@@ -189,7 +189,9 @@ class MiniProgramQrLoginTest {
     try (SseClient sse = new SseClient(vertx, g.port(), "/api/v1/qr/sessions/" + session.getString("sessionId") + "/events")) {
       JsonObject scanned = scan(client, scene, wxLogin(client, "o-stranger", "u-stranger", null).getString("code"));
       HttpResponse<Buffer> refused = post(client, "/api/v1/miniprogram/qr/" + scene + "/confirm", new JsonObject().put("scanToken", scanned.getString("scanToken")));
-      assertThat(refused.statusCode()).isEqualTo(403);
+      // CONTRACT section 4: confirm answers 200 and the session becomes FAILED with its error.
+      assertThat(refused.statusCode()).isEqualTo(200);
+      assertThat(refused.bodyAsJsonObject().getString("status")).isEqualTo("FAILED");
       assertThat(refused.bodyAsJsonObject().getString("error")).isEqualTo("login_only");
       sse.awaitEnd();
       JsonObject last = sse.events().get(sse.events().size() - 1).json();

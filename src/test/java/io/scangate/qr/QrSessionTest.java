@@ -145,7 +145,9 @@ class QrSessionTest {
     String id = createSession(client, "demo", "wechat-mini-qr").getString("sessionId");
     JsonObject r = await(client.get("/api/v1/qr/sessions/" + id + "?waitSeconds=60&since=SCANNED").send()).bodyAsJsonObject();
     assertThat(r.getString("status")).isEqualTo("PENDING");
-    HttpResponse<Buffer> bad = await(client.get("/api/v1/qr/sessions/" + id + "?waitSeconds=61").send());
+    HttpResponse<Buffer> longer = await(client.get("/api/v1/qr/sessions/" + id + "?waitSeconds=600&since=CONFIRMED").send());
+    assertThat(longer.statusCode()).as("waits over 60 s are served as 60 s").isEqualTo(200);
+    HttpResponse<Buffer> bad = await(client.get("/api/v1/qr/sessions/" + id + "?waitSeconds=-1").send());
     assertThat(bad.statusCode()).isEqualTo(400);
     assertThat(await(client.get("/api/v1/qr/sessions/" + id + "?since=LOST").send()).statusCode()).isEqualTo(400);
   }
