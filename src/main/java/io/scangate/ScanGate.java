@@ -112,14 +112,15 @@ public final class ScanGate {
     qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
     WeChatClient wechat = new WeChatClient(infra);
     QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config(), wechat, infra.redis(), infra.keys());
+    // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
+        new VerifyRoutes(tokens),
         new MetricsRoutes(infra.metrics()),
         new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent, users),
         new MiniProgramQrRoutes(infra, qrSessions, wechat, users),
         new MiniProgramLoginRoutes(infra, wechat, users),
         new TokenRoutes(tokens),
-        new VerifyRoutes(tokens),
         new UserRoutes(tokens)));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))

@@ -33,7 +33,7 @@ public final class VerifyRoutes implements Routes {
       OAuthRequests.sendInvalidToken(ctx, "no bearer token in the Authorization header");
       return;
     }
-    var audiences = ctx.queryParam("aud");
+    var audiences = ctx.request().query() == null ? java.util.List.<String>of() : ctx.queryParam("aud");
     String fromHeader = ctx.request().getHeader(AUDIENCE_HEADER);
     if (audiences.size() > 1) {
       OAuthRequests.sendInvalidToken(ctx, "aud is given more than once");
