@@ -53,33 +53,39 @@ final class QrScripts {
         return redis.call('HGET', s, 'scanTokenHash') == hash
       end
 
+      -- The profile fields the caller knows ('' = unknown, keep what is there).
+      local function setProfile(nickname, avatarUrl)
+        if nickname ~= '' then redis.call('HSET', s, 'nickname', nickname) end
+        if avatarUrl ~= '' then redis.call('HSET', s, 'avatarUrl', avatarUrl) end
+      end
+
+      -- CONFIRMED with a one-time ticket whose key holds the grant the exchange will redeem.
+      local function confirmWithTicket(userId, ticket, ticketTtl)
+        redis.call('HSET', s, 'status', 'CONFIRMED', 'userId', userId, 'ticket', ticket)
+        local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = userId,
+          appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
+        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ticketTtl))
+      end
+
       if op == 'scan' then
         -- ARGV: 5 openid, 6 unionid, 7 scanTokenHash, 8 nickname, 9 avatarUrl
         if status == 'SCANNED' and redis.call('HGET', s, 'openid') ~= ARGV[5] then
           return {'err', 'already_scanned', status}
         end
         redis.call('HSET', s, 'status', 'SCANNED', 'openid', ARGV[5], 'unionid', ARGV[6], 'scanTokenHash', ARGV[7])
-        if ARGV[8] ~= '' then redis.call('HSET', s, 'nickname', ARGV[8]) end
-        if ARGV[9] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[9]) end
+        setProfile(ARGV[8], ARGV[9])
       elseif op == 'confirm' then
         -- ARGV: 5 scanTokenHash, 6 userId, 7 ticket, 8 ticketTtl (s), 9 nickname, 10 avatarUrl
         if status ~= 'SCANNED' then return {'err', 'not_scanned', status} end
         if not scanTokenMatches(ARGV[5]) then return {'err', 'invalid_scan_token', status} end
-        redis.call('HSET', s, 'status', 'CONFIRMED', 'userId', ARGV[6], 'ticket', ARGV[7])
-        if ARGV[9] ~= '' then redis.call('HSET', s, 'nickname', ARGV[9]) end
-        if ARGV[10] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[10]) end
-        local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = ARGV[6],
-          appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
-        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ARGV[8]))
+        confirmWithTicket(ARGV[6], ARGV[7], ARGV[8])
+        setProfile(ARGV[9], ARGV[10])
       elseif op == 'confirm_direct' then
         -- A scan that is itself the confirmation (Official Account, confirmMode direct).
         -- ARGV: 5 openid, 6 unionid, 7 userId, 8 ticket, 9 ticketTtl (s), 10 nickname, 11 avatarUrl
-        redis.call('HSET', s, 'status', 'CONFIRMED', 'openid', ARGV[5], 'unionid', ARGV[6], 'userId', ARGV[7], 'ticket', ARGV[8])
-        if ARGV[10] ~= '' then redis.call('HSET', s, 'nickname', ARGV[10]) end
-        if ARGV[11] ~= '' then redis.call('HSET', s, 'avatarUrl', ARGV[11]) end
-        local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = ARGV[7],
-          appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
-        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ARGV[9]))
+        redis.call('HSET', s, 'openid', ARGV[5], 'unionid', ARGV[6])
+        confirmWithTicket(ARGV[7], ARGV[8], ARGV[9])
+        setProfile(ARGV[10], ARGV[11])
       elseif op == 'cancel' then
         -- ARGV: 5 scanTokenHash
         if status ~= 'SCANNED' then return {'err', 'not_scanned', status} end

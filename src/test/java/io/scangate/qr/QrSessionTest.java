@@ -222,6 +222,25 @@ class QrSessionTest {
   }
 
   @Test
+  void aDirectConfirmationIssuesATicketForTheScanningUser(Vertx vertx) throws Exception {
+    ScanGate g = start(vertx, TestConfigs.standard());
+    WebClient client = TestHttp.client(vertx, g.port());
+    QrSessionStore store = storeOf(g);
+    String id = createSession(client, "demo", "wechat-mp").getString("sessionId");
+    QrSession confirmed = await(store.confirmDirect(id, "o-follower", "u-follower", "user-7", "ticket-direct-0123456789", "Lin", ""));
+    assertThat(confirmed.status()).isEqualTo(QrSession.Status.CONFIRMED);
+    assertThat(confirmed.openid()).isEqualTo("o-follower");
+    JsonObject state = confirmed.toJson();
+    assertThat(state.getString("ticket")).isEqualTo("ticket-direct-0123456789");
+    assertThat(state.getJsonObject("scannedBy")).isEqualTo(new JsonObject().put("nickname", "Lin"));
+    assertThat(await(store.peekTicket("ticket-direct-0123456789")).orElseThrow())
+        .isEqualTo(new QrSessionStore.Grant(id, "user-7", "demo", "wechat-mp"));
+    Throwable again = await(store.confirmDirect(id, "o-other", null, "user-8", "ticket-other-0123456789", "", "")
+        .map(x -> (Throwable) null).otherwise(e -> e));
+    assertThat(((io.scangate.http.ApiException) again).code()).isEqualTo("session_finished");
+  }
+
+  @Test
   void sessionCreationIsRateLimitedPerAddress(Vertx vertx) throws Exception {
     ScanGate g = start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML + "rateLimits: { sessionsPerMinutePerIp: 3 }\n"));
     WebClient client = TestHttp.client(vertx, g.port());
