@@ -7,7 +7,6 @@ import io.scangate.dev.FreePort;
 import io.scangate.testing.TestConfigs;
 import io.scangate.testing.TestHttp;
 import io.scangate.testing.TestServers;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.client.HttpResponse;
@@ -19,27 +18,15 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
+import static io.scangate.testing.Await.await;
+import static io.scangate.testing.Await.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Starting, checking and stopping a gateway against real (and deliberately missing) servers. */
 @ExtendWith(VertxExtension.class)
 class GatewayLifecycleTest {
-
-  static <T> T await(Future<T> future) throws Exception {
-    return future.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  static Throwable failureOf(Future<?> future) throws Exception {
-    try {
-      await(future);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("expected the start to fail");
-  }
 
   /** Polls until the answer satisfies {@code condition}; behaviour, not speed, is what is checked. */
   static HttpResponse<?> pollUntil(WebClient client, String path, Predicate<HttpResponse<?>> condition) throws Exception {
@@ -92,7 +79,7 @@ class GatewayLifecycleTest {
     int nothingThere = FreePort.find();
     Map<String, String> env = TestConfigs.testEnv();
     env.put("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:" + nothingThere + "/scangate");
-    Throwable failure = failureOf(ScanGate.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env), ScanGate.Options.dev(null)));
+    Throwable failure = failure(ScanGate.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env), ScanGate.Options.dev(null)));
     assertThat(failure).isInstanceOf(StartupException.class)
         .hasMessageStartingWith("PostgreSQL at 127.0.0.1:" + nothingThere + "/scangate is unreachable");
   }
@@ -102,7 +89,7 @@ class GatewayLifecycleTest {
     int nothingThere = FreePort.find();
     Map<String, String> env = TestConfigs.testEnv();
     env.put("TEST_REDIS_URL", "redis://127.0.0.1:" + nothingThere);
-    Throwable failure = failureOf(ScanGate.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env), ScanGate.Options.dev(null)));
+    Throwable failure = failure(ScanGate.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env), ScanGate.Options.dev(null)));
     assertThat(failure).isInstanceOf(StartupException.class)
         .hasMessageStartingWith("Redis at 127.0.0.1:" + nothingThere + " is unreachable");
   }
@@ -115,7 +102,7 @@ class GatewayLifecycleTest {
           new ScanGateConfig.Server("127.0.0.1", taken.getLocalPort(), config.server().publicUrl(), config.server().trustedProxies()),
           config.redis(), config.postgres(), config.wechat(), config.userPoolId(), config.tokens(), config.qr(),
           config.webhook(), config.rateLimits(), config.applications(), config.connections());
-      Throwable failure = failureOf(ScanGate.start(vertx, pinned, ScanGate.Options.dev(null)));
+      Throwable failure = failure(ScanGate.start(vertx, pinned, ScanGate.Options.dev(null)));
       assertThat(failure).isInstanceOf(StartupException.class)
           .hasMessageStartingWith("HTTP port " + taken.getLocalPort() + " on 127.0.0.1 is unavailable");
     }

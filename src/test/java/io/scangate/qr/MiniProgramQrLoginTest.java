@@ -3,6 +3,7 @@ package io.scangate.qr;
 import io.scangate.ScanGate;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.testing.SseClient;
+import io.scangate.testing.Gateways;
 import io.scangate.testing.TestConfigs;
 import io.scangate.testing.TestHttp;
 import io.vertx.core.Future;
@@ -19,8 +20,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
+import static io.scangate.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The whole mini program QR login: the sandbox plays WeChat, the test plays the browser, the phone and the site. */
@@ -30,21 +31,15 @@ class MiniProgramQrLoginTest {
   /** Instances behind one load balancer share one issuer. */
   static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n");
 
-  private final List<ScanGate> gateways = new ArrayList<>();
+  private final Gateways gateways = new Gateways();
 
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  ScanGate start(Vertx vertx, ScanGateConfig config) throws Exception {
-    ScanGate g = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
-    gateways.add(g);
-    return g;
+  ScanGate start(Vertx vertx, ScanGateConfig config) {
+    return gateways.start(vertx, config);
   }
 
   @AfterEach
-  void stop() throws Exception {
-    for (ScanGate g : gateways) await(g.close());
+  void stop() {
+    gateways.closeAll();
   }
 
   /** The phone: one-time codes from the sandbox, as wx.login and getPhoneNumber would give them. */

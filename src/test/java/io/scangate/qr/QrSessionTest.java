@@ -8,6 +8,7 @@ import com.google.zxing.qrcode.QRCodeReader;
 import io.scangate.ScanGate;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.testing.SseClient;
+import io.scangate.testing.Gateways;
 import io.scangate.testing.TestConfigs;
 import io.scangate.testing.TestHttp;
 import io.vertx.core.Future;
@@ -33,27 +34,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import static io.scangate.testing.Await.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** QR sessions as the PC browser sees them, with the phone's side driven through the store. */
 @ExtendWith(VertxExtension.class)
 class QrSessionTest {
 
-  private final List<ScanGate> gateways = new ArrayList<>();
+  private final Gateways gateways = new Gateways();
 
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  ScanGate start(Vertx vertx, ScanGateConfig config) throws Exception {
-    ScanGate g = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
-    gateways.add(g);
-    return g;
+  ScanGate start(Vertx vertx, ScanGateConfig config) {
+    return gateways.start(vertx, config);
   }
 
   @AfterEach
-  void stop() throws Exception {
-    for (ScanGate g : gateways) await(g.close());
+  void stop() {
+    gateways.closeAll();
   }
 
   static QrSessionStore storeOf(ScanGate g) {

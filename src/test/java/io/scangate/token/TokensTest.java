@@ -11,6 +11,7 @@ import io.scangate.identity.LoginContext;
 import io.scangate.identity.User;
 import io.scangate.identity.UserStore;
 import io.scangate.identity.WeChatIdentity;
+import io.scangate.testing.Gateways;
 import io.scangate.testing.TestConfigs;
 import io.scangate.testing.TestHttp;
 import io.vertx.core.MultiMap;
@@ -50,7 +51,7 @@ class TokensTest {
   ScanGateConfig config;
   ScanGate gateway;
   WebClient http;
-  final List<ScanGate> others = new ArrayList<>();
+  final Gateways others = new Gateways();
   User user;
   JsonObject tokens;
 
@@ -69,14 +70,12 @@ class TokensTest {
 
   @AfterEach
   void stop() {
-    for (ScanGate other : others) await(other.close());
+    others.closeAll();
     if (gateway != null) await(gateway.close());
   }
 
   ScanGate another() {
-    ScanGate other = await(ScanGate.start(vertx, TestConfigs.parse(YAML, env), ScanGate.Options.dev(null)));
-    others.add(other);
-    return other;
+    return others.start(vertx, TestConfigs.parse(YAML, env));
   }
 
   String access() {
