@@ -276,8 +276,14 @@ public final class ConfigLoader {
         }
       }
       if (identifier == null || type == null) return null;
-      return new Connection(identifier, type, displayName, wechatAppId, appSecret, loginOnly, linking,
-          token, aesKey, messageMode, confirmMode, forwardTo, welcome, qrStyle, logo, page, envVersion, verificationFile);
+      return switch (type) {
+        case WECHAT_MP_QRCODE -> new ScanGateConfig.OfficialAccountConnection(identifier, displayName, wechatAppId, appSecret,
+            loginOnly, linking, token, aesKey, messageMode, confirmMode, forwardTo, welcome);
+        case WECHAT_MINIPROGRAM_QRCODE -> new ScanGateConfig.MiniProgramQrConnection(identifier, displayName, wechatAppId,
+            appSecret, loginOnly, linking, qrStyle, logo, page, envVersion, verificationFile);
+        case WECHAT_MINIPROGRAM -> new ScanGateConfig.MiniProgramConnection(identifier, displayName, wechatAppId, appSecret,
+            loginOnly, linking);
+      };
     }
 
     private void onlyFor(Section s, String field, String type, boolean typeKnown) {

@@ -108,35 +108,103 @@ public record ScanGateConfig(
   public record VerificationFile(String name, String content) {}
 
   /**
-   * A WeChat identity source. Fields that a type does not use are null (strings, objects) or
-   * their defaults; {@link ConfigLoader} checks that each type has what it needs.
+   * A WeChat identity source: one record per type, each with exactly the fields its type has
+   * (no nulls standing for "not this type"). Code that cares about the type matches on the
+   * record ({@code if (c instanceof OfficialAccountConnection oa)}, or a switch over the sealed
+   * interface) instead of comparing {@link ConnectionType}s.
    */
-  public record Connection(
+  public sealed interface Connection permits QrConnection, MiniProgramConnection {
+    String identifier();
+
+    String displayName();
+
+    String wechatAppId();
+
+    String appSecret();
+
+    boolean loginOnly();
+
+    AccountLinking accountLinking();
+
+    ConnectionType type();
+  }
+
+  /** A connection whose login starts with a QR code shown in the browser. */
+  public sealed interface QrConnection extends Connection permits OfficialAccountConnection, MiniProgramQrConnection {}
+
+  /** {@code wechat-mp-qrcode}: an Official (service) Account; the user scans its parametric code and follows. */
+  public record OfficialAccountConnection(
       String identifier,
-      ConnectionType type,
       String displayName,
       String wechatAppId,
       String appSecret,
       boolean loginOnly,
       AccountLinking accountLinking,
-      // wechat-mp-qrcode
       String token,
       String encodingAesKey,
       MessageMode messageMode,
       ConfirmMode confirmMode,
       List<ForwardTarget> forwardTo,
-      String welcomeMessage,
-      // wechat-miniprogram-qrcode
+      String welcomeMessage) implements QrConnection {
+
+    public OfficialAccountConnection {
+      forwardTo = List.copyOf(forwardTo);
+    }
+
+    @Override
+    public ConnectionType type() {
+      return ConnectionType.WECHAT_MP_QRCODE;
+    }
+
+    @Override
+    public String toString() {
+      return "OfficialAccountConnection[identifier=" + identifier + ", wechatAppId=" + wechatAppId
+          + ", messageMode=" + messageMode + ", appSecret=***, token=***, encodingAesKey=***]";
+    }
+  }
+
+  /** {@code wechat-miniprogram-qrcode}: the PC site shows a code, the mini program scans and confirms. */
+  public record MiniProgramQrConnection(
+      String identifier,
+      String displayName,
+      String wechatAppId,
+      String appSecret,
+      boolean loginOnly,
+      AccountLinking accountLinking,
       QrStyle qrStyle,
       Path logo,
       String page,
       EnvVersion envVersion,
-      VerificationFile verificationFile) {
+      VerificationFile verificationFile) implements QrConnection {
+
+    @Override
+    public ConnectionType type() {
+      return ConnectionType.WECHAT_MINIPROGRAM_QRCODE;
+    }
 
     @Override
     public String toString() {
-      return "Connection[identifier=" + identifier + ", type=" + type.id + ", wechatAppId=" + wechatAppId
-          + ", appSecret=***, token=***, encodingAesKey=***]";
+      return "MiniProgramQrConnection[identifier=" + identifier + ", wechatAppId=" + wechatAppId + ", appSecret=***]";
+    }
+  }
+
+  /** {@code wechat-miniprogram}: silent login inside the mini program ({@code wx.login} code). */
+  public record MiniProgramConnection(
+      String identifier,
+      String displayName,
+      String wechatAppId,
+      String appSecret,
+      boolean loginOnly,
+      AccountLinking accountLinking) implements Connection {
+
+    @Override
+    public ConnectionType type() {
+      return ConnectionType.WECHAT_MINIPROGRAM;
+    }
+
+    @Override
+    public String toString() {
+      return "MiniProgramConnection[identifier=" + identifier + ", wechatAppId=" + wechatAppId + ", appSecret=***]";
     }
   }
 
@@ -153,6 +221,11 @@ public record ScanGateConfig(
 
   public Optional<Connection> connection(String identifier) {
     return connections.stream().filter(c -> c.identifier().equals(identifier)).findFirst();
+  }
+
+  /** The connection with this identifier, when it is of the given type. */
+  public <T extends Connection> Optional<T> connection(String identifier, Class<T> type) {
+    return connection(identifier).filter(type::isInstance).map(type::cast);
   }
 
   /** An IPv4 or IPv6 network in CIDR notation, e.g. {@code 10.0.0.0/8}. */

@@ -4,7 +4,6 @@ import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
 import io.scangate.http.ClientIp;
 import io.scangate.http.JsonInput;
@@ -55,7 +54,7 @@ public final class MiniProgramLoginRoutes implements Routes {
     Application app = application(JsonInput.optionalString(body, "appId", 64));
     Connection connection = config.connection(connectionId)
         .orElseThrow(() -> ApiException.badRequest("unknown_connection", "No connection named " + connectionId));
-    if (connection.type() == ConnectionType.WECHAT_MP_QRCODE) {
+    if (connection instanceof ScanGateConfig.OfficialAccountConnection) {
       throw ApiException.badRequest("connection_not_miniprogram", "Connection " + connectionId + " is not a mini program connection");
     }
     if (!app.enables(connectionId)) {

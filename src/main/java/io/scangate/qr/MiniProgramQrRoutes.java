@@ -3,7 +3,6 @@ package io.scangate.qr;
 import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
 import io.scangate.http.JsonInput;
 import io.scangate.http.ClientIp;
@@ -140,8 +139,8 @@ public final class MiniProgramQrRoutes implements Routes {
     Connection given = config.connection(named)
         .orElseThrow(() -> ApiException.badRequest("unknown_connection", "No connection named " + named));
     boolean sameMiniProgram = given.wechatAppId().equals(own.wechatAppId())
-        && given.type() != ConnectionType.WECHAT_MP_QRCODE;
-    if (own.type() != ConnectionType.WECHAT_MINIPROGRAM_QRCODE) {
+        && !(given instanceof ScanGateConfig.OfficialAccountConnection);
+    if (!(own instanceof ScanGateConfig.MiniProgramQrConnection)) {
       throw ApiException.badRequest("connection_mismatch", "This code is not a mini program code");
     }
     if (!given.identifier().equals(own.identifier()) && !sameMiniProgram) {

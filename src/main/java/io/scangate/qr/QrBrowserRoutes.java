@@ -4,7 +4,6 @@ import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.http.ApiException;
 import io.scangate.http.JsonInput;
 import io.scangate.http.BasicAuth;
@@ -63,8 +62,8 @@ public final class QrBrowserRoutes implements Routes {
     this.contentSource = contentSource;
     this.ownOrigin = originOf(config.server().publicUrl());
     for (Connection c : config.connections()) {
-      if (c.logo() != null && !java.nio.file.Files.isReadable(c.logo())) {
-        log.atWarn().addKeyValue("connection", c.identifier()).addKeyValue("logo", c.logo().toString())
+      if (c instanceof ScanGateConfig.MiniProgramQrConnection mini && mini.logo() != null && !java.nio.file.Files.isReadable(mini.logo())) {
+        log.atWarn().addKeyValue("connection", c.identifier()).addKeyValue("logo", mini.logo().toString())
             .log("the configured QR logo is not readable; codes will be drawn without it");
       }
     }
@@ -106,7 +105,7 @@ public final class QrBrowserRoutes implements Routes {
         .filter(c -> app.enables(c.identifier()))
         .orElseThrow(() -> ApiException.badRequest("connection_not_enabled",
             "Application " + appId + " does not enable connection " + connectionId));
-    if (connection.type() == ConnectionType.WECHAT_MINIPROGRAM) {
+    if (!(connection instanceof ScanGateConfig.QrConnection)) {
       throw ApiException.badRequest("connection_not_qr", "Connection " + connectionId + " is not a QR code connection");
     }
     String origin = ctx.request().getHeader("Origin");
@@ -328,8 +327,8 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   /** Read once, on the worker that draws the image; an unreadable logo means codes without one. */
-  private BufferedImage logo(Connection connection) {
-    if (connection.logo() == null) return null;
+  private BufferedImage logo(Connection c) {
+    if (!(c instanceof ScanGateConfig.MiniProgramQrConnection connection) || connection.logo() == null) return null;
     return logos.computeIfAbsent(connection.identifier(), id -> {
       try {
         return Optional.of(QrImages.readLogo(connection.logo()));
@@ -345,8 +344,9 @@ public final class QrBrowserRoutes implements Routes {
   private void landing(RoutingContext ctx) {
     String scene = ctx.pathParam("scene");
     for (Connection c : config.connections()) {
-      if (c.verificationFile() != null && c.verificationFile().name().equals(scene)) {
-        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(c.verificationFile().content());
+      if (c instanceof ScanGateConfig.MiniProgramQrConnection mini && mini.verificationFile() != null
+          && mini.verificationFile().name().equals(scene)) {
+        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(mini.verificationFile().content());
         return;
       }
     }

@@ -2,7 +2,8 @@ package io.scangate.qr;
 
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.config.ScanGateConfig.ConnectionType;
+import io.scangate.config.ScanGateConfig.MiniProgramQrConnection;
+import io.scangate.config.ScanGateConfig.OfficialAccountConnection;
 import io.scangate.config.ScanGateConfig.QrStyle;
 import io.scangate.redis.RedisKeys;
 import io.scangate.wechat.WeChatClient;
@@ -45,24 +46,25 @@ public final class QrContentSource {
   }
 
   public Future<String> qrContent(Connection connection, String scene) {
-    if (connection.type() == ConnectionType.WECHAT_MP_QRCODE) {
+    if (connection instanceof OfficialAccountConnection) {
       Duration ttl = config.qr().sessionTtl();
       Duration expire = ttl.compareTo(MP_MIN) < 0 ? MP_MIN : ttl.compareTo(MP_MAX) > 0 ? MP_MAX : ttl;
       return wechat.createQrCode(connection, scene, expire).recover(WeChatException::asApiFailure).map(WeChatClient.QrTicket::url);
     }
-    return Future.succeededFuture(connection.qrStyle() == QrStyle.WXACODE ? scene : config.server().publicUrl() + "/qr/" + scene);
+    boolean wxaCode = connection instanceof MiniProgramQrConnection mini && mini.qrStyle() == QrStyle.WXACODE;
+    return Future.succeededFuture(wxaCode ? scene : config.server().publicUrl() + "/qr/" + scene);
   }
 
   public Future<Buffer> image(Connection connection, QrSession session, Supplier<BufferedImage> logo) {
-    if (connection.type() == ConnectionType.WECHAT_MINIPROGRAM_QRCODE && connection.qrStyle() == QrStyle.WXACODE) {
-      return wxaCode(connection, session);
+    if (connection instanceof MiniProgramQrConnection mini && mini.qrStyle() == QrStyle.WXACODE) {
+      return wxaCode(mini, session);
     }
-    boolean withLogo = connection.type() == ConnectionType.WECHAT_MINIPROGRAM_QRCODE;
+    boolean withLogo = connection instanceof MiniProgramQrConnection;
     return vertx.executeBlocking(() -> Buffer.buffer(QrImages.png(session.qrContent(), withLogo ? logo.get() : null)), false);
   }
 
   /** One getwxacodeunlimit call per session, however often the page reloads the image. */
-  private Future<Buffer> wxaCode(Connection connection, QrSession session) {
+  private Future<Buffer> wxaCode(MiniProgramQrConnection connection, QrSession session) {
     String key = keys.key("qr", "wxacode", session.scene());
     return redis.send(Request.cmd(Command.GET).arg(key)).compose(cached -> {
       if (cached != null) return Future.succeededFuture(cached.toBuffer());

@@ -1,7 +1,6 @@
 package io.scangate.sandbox;
 
 import io.scangate.config.ScanGateConfig;
-import io.scangate.config.ScanGateConfig.ConnectionType;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -21,8 +20,9 @@ final class SandboxApps {
     for (ScanGateConfig.Connection c : config.connections()) {
       App app = apps.computeIfAbsent(c.wechatAppId(), id -> new App(id, new LinkedHashSet<>(), false, false));
       app.secrets().add(c.appSecret());
-      boolean mp = app.officialAccount() || c.type() == ConnectionType.WECHAT_MP_QRCODE;
-      boolean mini = app.miniProgram() || c.type() != ConnectionType.WECHAT_MP_QRCODE;
+      boolean officialAccount = c instanceof ScanGateConfig.OfficialAccountConnection;
+      boolean mp = app.officialAccount() || officialAccount;
+      boolean mini = app.miniProgram() || !officialAccount;
       apps.put(c.wechatAppId(), new App(c.wechatAppId(), app.secrets(), mp, mini));
     }
   }

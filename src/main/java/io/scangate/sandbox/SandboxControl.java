@@ -2,7 +2,7 @@ package io.scangate.sandbox;
 
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.config.ScanGateConfig.ConnectionType;
+import io.scangate.config.ScanGateConfig.OfficialAccountConnection;
 import io.scangate.config.ScanGateConfig.MessageMode;
 import io.scangate.http.ApiException;
 import io.scangate.http.Responses;
@@ -105,7 +105,7 @@ final class SandboxControl {
     for (Connection c : config.connections()) {
       JsonObject item = new JsonObject().put("identifier", c.identifier()).put("type", c.type().id).put("wechatAppId", c.wechatAppId())
           .put("displayName", c.displayName());
-      if (c.messageMode() != null) item.put("messageMode", c.messageMode().name().toLowerCase());
+      if (c instanceof OfficialAccountConnection oa) item.put("messageMode", oa.messageMode().name().toLowerCase());
       out.add(item);
     }
     Responses.json(ctx, 200, new JsonObject().put("publicUrl", config.server().publicUrl()).put("connections", out));
@@ -127,8 +127,8 @@ final class SandboxControl {
   void mpScan(RoutingContext ctx) {
     JsonObject body = body(ctx);
     String identifier = text(body, "connection");
-    Connection connection = identifier == null ? null : config.connection(identifier).orElse(null);
-    if (connection == null || connection.type() != ConnectionType.WECHAT_MP_QRCODE) {
+    Connection named = identifier == null ? null : config.connection(identifier).orElse(null);
+    if (!(named instanceof OfficialAccountConnection connection)) {
       throw ApiException.badRequest("unknown_connection", "connection must name a wechat-mp-qrcode connection of this configuration");
     }
     String openid = optionalId(body, "openid");
@@ -165,10 +165,10 @@ final class SandboxControl {
   }
 
   /** Signs (and encrypts) the event for the connection's message mode and POSTs it to the webhook, as WeChat does. */
-  private Future<JsonObject> push(Connection c, String openid, Map<String, Object> fields, String timestamp) {
+  private Future<JsonObject> push(OfficialAccountConnection c, String openid, Map<String, Object> fields, String timestamp) {
     String nonce = String.valueOf(1_000_000_000L + (RANDOM.nextLong() & Long.MAX_VALUE) % 9_000_000_000L);
     String plain = WeChatXml.build(fields);
-    MessageMode mode = c.messageMode() == null ? MessageMode.PLAIN : c.messageMode();
+    MessageMode mode = c.messageMode();
     WeChatMessageCrypto crypto = new WeChatMessageCrypto(c.token(), mode == MessageMode.PLAIN ? null : c.encodingAesKey(),
         c.wechatAppId());
     String url = config.server().publicUrl() + "/connections/social/" + enc(c.identifier()) + "/" + enc(config.userPoolId()) + "/events";

@@ -1,7 +1,7 @@
 package io.scangate.sandbox;
 
 import io.scangate.Infrastructure;
-import io.scangate.config.ScanGateConfig.ConnectionType;
+import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.ExchangeAuth;
 import io.scangate.http.Routes;
 import io.vertx.core.buffer.Buffer;
@@ -45,7 +45,7 @@ public final class SandboxRoutes implements Routes {
     for (var app : infra.config().applications()) {
       JsonArray qrConnections = new JsonArray();
       app.connections().stream()
-          .filter(id -> infra.config().connection(id).map(c -> c.type() != ConnectionType.WECHAT_MINIPROGRAM).orElse(false))
+          .filter(id -> infra.config().connection(id).map(c -> c instanceof ScanGateConfig.QrConnection).orElse(false))
           .forEach(qrConnections::add);
       if (!qrConnections.isEmpty() && app.exchangeAuth() == ExchangeAuth.NONE) {
         applications.add(new JsonObject().put("appId", app.appId()).put("name", app.name()).put("connections", qrConnections));

@@ -105,7 +105,7 @@ class ConfigLoaderTest {
     assertThat(c.tokens().keyEncryptionKey()).isEqualTo(ENV.get("KEK"));
     assertThat(c.connections()).extracting(ScanGateConfig.Connection::type).containsExactly(
         ConnectionType.WECHAT_MP_QRCODE, ConnectionType.WECHAT_MINIPROGRAM_QRCODE, ConnectionType.WECHAT_MINIPROGRAM);
-    ScanGateConfig.Connection mp = c.connection("wechat-mp").orElseThrow();
+    var mp = c.connection("wechat-mp", ScanGateConfig.OfficialAccountConnection.class).orElseThrow();
     assertThat(mp.messageMode()).isEqualTo(MessageMode.SAFE);
     assertThat(mp.appSecret()).isEqualTo("mp-secret-value");
     assertThat(mp.forwardTo()).singleElement().satisfies(t -> assertThat(t.token()).isEqualTo("ownerToken"));
@@ -221,14 +221,14 @@ class ConfigLoaderTest {
   void everyFortyThreeCharacterKeyWeChatCanIssueIsAccepted() throws Exception {
     // WeChat keys are 43 base64 characters whose last one may carry non-zero spare bits.
     ScanGateConfig c = parse(GOOD.replace("abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG", "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"));
-    assertThat(c.connection("wechat-mp").orElseThrow().encodingAesKey()).hasSize(43);
+    assertThat(c.connection("wechat-mp", ScanGateConfig.OfficialAccountConnection.class).orElseThrow().encodingAesKey()).hasSize(43);
   }
 
   @Test
   void plainModeMayHaveNoAesKey() throws Exception {
     ScanGateConfig c = parse(GOOD.replace("encodingAesKey: \"abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG\"", "encodingAesKey: \"\"")
         .replace("messageMode: safe", "messageMode: plain"));
-    assertThat(c.connection("wechat-mp").orElseThrow().messageMode()).isEqualTo(MessageMode.PLAIN);
+    assertThat(c.connection("wechat-mp", ScanGateConfig.OfficialAccountConnection.class).orElseThrow().messageMode()).isEqualTo(MessageMode.PLAIN);
   }
 
   static Stream<Arguments> badValues() {
@@ -312,7 +312,7 @@ class ConfigLoaderTest {
         null, Map.of("KEK", "test-kek", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s", "WECHAT_MINI_SECRET", "s"),
         ConfigLoader.Profile.production());
     assertThat(c.tokens().keyEncryptionKey()).isEqualTo("test-kek");
-    assertThat(c.connection("wechat-mini-qr").orElseThrow().logo()).hasFileName("no-such-logo.png");
+    assertThat(c.connection("wechat-mini-qr", ScanGateConfig.MiniProgramQrConnection.class).orElseThrow().logo()).hasFileName("no-such-logo.png");
   }
 
   @Test

@@ -101,7 +101,7 @@ class SandboxMpScanTest {
 
   /** What the webhook will do: verify the signature(s), decrypt, and answer (an encrypted reply in safe mode). */
   private void receive(RoutingContext ctx, ScanGateConfig config) {
-    var c = config.connection(ctx.pathParam("identifier")).orElseThrow();
+    var c = config.connection(ctx.pathParam("identifier"), ScanGateConfig.OfficialAccountConnection.class).orElseThrow();
     var q = ctx.queryParams();
     String body = ctx.body().asString();
     boolean encrypted = c.messageMode() != ScanGateConfig.MessageMode.PLAIN;

@@ -277,8 +277,16 @@ class WeChatClientTest {
   }
 
   static Connection withSecret(Connection c, String secret) {
-    return new Connection(c.identifier(), c.type(), c.displayName(), c.wechatAppId(), secret, c.loginOnly(), c.accountLinking(),
-        c.token(), c.encodingAesKey(), c.messageMode(), c.confirmMode(), c.forwardTo(), c.welcomeMessage(), c.qrStyle(), c.logo(),
-        c.page(), c.envVersion(), c.verificationFile());
+    if (c instanceof ScanGateConfig.OfficialAccountConnection oa) {
+      return new ScanGateConfig.OfficialAccountConnection(oa.identifier(), oa.displayName(), oa.wechatAppId(), secret,
+          oa.loginOnly(), oa.accountLinking(), oa.token(), oa.encodingAesKey(), oa.messageMode(), oa.confirmMode(),
+          oa.forwardTo(), oa.welcomeMessage());
+    }
+    if (c instanceof ScanGateConfig.MiniProgramQrConnection q) {
+      return new ScanGateConfig.MiniProgramQrConnection(q.identifier(), q.displayName(), q.wechatAppId(), secret,
+          q.loginOnly(), q.accountLinking(), q.qrStyle(), q.logo(), q.page(), q.envVersion(), q.verificationFile());
+    }
+    return new ScanGateConfig.MiniProgramConnection(c.identifier(), c.displayName(), c.wechatAppId(), secret,
+        c.loginOnly(), c.accountLinking());
   }
 }
