@@ -4,7 +4,6 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.regex.Pattern;
 
@@ -20,7 +19,6 @@ public final class RequestLog {
   private static final Pattern SANE_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
   private static final Pattern OPAQUE_SEGMENT = Pattern.compile("(?<=/)[A-Za-z0-9_-]{20,}(?=/|$)");
   private static final Logger log = LoggerFactory.getLogger("scangate.http");
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private RequestLog() {}
 
@@ -52,8 +50,6 @@ public final class RequestLog {
   }
 
   private static String newId() {
-    byte[] bytes = new byte[8];
-    RANDOM.nextBytes(bytes);
-    return HexFormat.of().formatHex(bytes);
+    return HexFormat.of().formatHex(io.scangate.util.Randoms.bytes(8));
   }
 }

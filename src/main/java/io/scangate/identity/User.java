@@ -4,8 +4,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Instant;
-import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.List;
 
 /** A user as CONTRACT section 3 shows it. Optional fields are null when unknown. */
@@ -43,7 +41,7 @@ public record User(
 
   /** ISO-8601 UTC to the second, e.g. {@code 2026-11-21T15:04:05Z}. */
   public static String iso(Instant instant) {
-    return DateTimeFormatter.ISO_INSTANT.format(instant.truncatedTo(ChronoUnit.SECONDS));
+    return io.scangate.util.Times.iso(instant);
   }
 
   private static void putIfPresent(JsonObject json, String name, String value) {

@@ -2,8 +2,6 @@ package io.scangate.qr;
 
 import io.vertx.core.json.JsonObject;
 
-import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.Map;
 
 /**
@@ -93,7 +91,7 @@ public record QrSession(
   }
 
   static String iso(long epochMillis) {
-    return Instant.ofEpochMilli(epochMillis).truncatedTo(ChronoUnit.SECONDS).toString();
+    return io.scangate.util.Times.iso(epochMillis);
   }
 
   private static long parseLong(String s) {

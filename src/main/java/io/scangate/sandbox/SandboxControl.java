@@ -18,9 +18,6 @@ import io.vertx.ext.web.client.WebClient;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -34,7 +31,6 @@ final class SandboxControl {
 
   private static final Pattern OPENID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   private static final Pattern PHONE = Pattern.compile("(?:\\+(\\d{1,4})[ -]?)?(\\d{5,15})");
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ScanGateConfig config;
   private final SandboxApps apps;
@@ -60,7 +56,7 @@ final class SandboxControl {
     String unionid = optionalId(body, "unionid");
     if (openid == null) openid = "o" + SandboxStore.randomToken(21).substring(0, 27);
     String phone = text(body, "phone");
-    JsonObject phoneRecord = phone(phone == null ? "138" + String.format("%08d", RANDOM.nextInt(100_000_000)) : phone)
+    JsonObject phoneRecord = phone(phone == null ? "138" + String.format("%08d", io.scangate.util.Randoms.nextInt(100_000_000)) : phone)
         .put("appId", appId);
     String code = SandboxStore.randomToken(24);
     String phoneCode = SandboxStore.randomToken(24);
@@ -93,7 +89,7 @@ final class SandboxControl {
         if (appId != null && !appId.equals(qr.getString("appId"))) continue;
         out.add(new JsonObject().put("ticket", qr.getString("ticket")).put("sceneStr", qr.getString("sceneStr"))
             .put("url", qr.getString("url")).put("appId", qr.getString("appId")).put("expireSeconds", qr.getInteger("expireSeconds"))
-            .put("expiresAt", java.time.Instant.ofEpochMilli(qr.getLong("expiresAt")).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString()));
+            .put("expiresAt", io.scangate.util.Times.iso(qr.getLong("expiresAt"))));
       }
       return Responses.json(ctx, 200, out);
     }).onFailure(ctx::fail);
@@ -166,7 +162,7 @@ final class SandboxControl {
 
   /** Signs (and encrypts) the event for the connection's message mode and POSTs it to the webhook, as WeChat does. */
   private Future<JsonObject> push(OfficialAccountConnection c, String openid, Map<String, Object> fields, String timestamp) {
-    String nonce = String.valueOf(1_000_000_000L + (RANDOM.nextLong() & Long.MAX_VALUE) % 9_000_000_000L);
+    String nonce = String.valueOf(1_000_000_000L + (io.scangate.util.Randoms.nextLong() & Long.MAX_VALUE) % 9_000_000_000L);
     String plain = WeChatXml.build(fields);
     MessageMode mode = c.messageMode();
     WeChatMessageCrypto crypto = new WeChatMessageCrypto(c.token(), mode == MessageMode.PLAIN ? null : c.encodingAesKey(),
@@ -228,12 +224,7 @@ final class SandboxControl {
 
   /** The account's "original id" (gh_...), which WeChat puts in ToUserName; derived, as the config has none. */
   static String originalId(String appId) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(appId.getBytes(StandardCharsets.UTF_8));
-      return "gh_" + HexFormat.of().formatHex(digest, 0, 6);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return "gh_" + HexFormat.of().formatHex(io.scangate.util.Hashes.sha256(appId), 0, 6);
   }
 
   private String knownApp(JsonObject body) {
@@ -269,8 +260,6 @@ final class SandboxControl {
   }
 
   private static byte[] randomBytes(int n) {
-    byte[] b = new byte[n];
-    RANDOM.nextBytes(b);
-    return b;
+    return io.scangate.util.Randoms.bytes(n);
   }
 }

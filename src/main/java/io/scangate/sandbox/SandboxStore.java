@@ -10,12 +10,10 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
@@ -32,7 +30,6 @@ final class SandboxStore {
   static final int FORCE_REFRESH_PER_DAY = 20;
   static final Duration FORCE_REFRESH_INTERVAL = Duration.ofSeconds(30);
   private static final int QR_LIST_MAX = 500;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   /** Token slots: cgi-bin/token and cgi-bin/stable_token tokens are independent, as on WeChat. */
   enum Slot { TOKEN, STABLE }
@@ -70,9 +67,7 @@ final class SandboxStore {
   }
 
   static String randomToken(int bytes) {
-    byte[] b = new byte[bytes];
-    RANDOM.nextBytes(b);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(b);
+    return io.scangate.util.Randoms.urlSafe(bytes);
   }
 
   // ---- access tokens ----

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
-import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.Signature;
@@ -100,11 +99,7 @@ final class Jwt {
   static String thumbprint(JsonObject jwk) {
     String canonical = "{\"crv\":\"" + jwk.getString("crv") + "\",\"kty\":\"EC\",\"x\":\"" + jwk.getString("x")
         + "\",\"y\":\"" + jwk.getString("y") + "\"}";
-    try {
-      return B64.encodeToString(MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8)));
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.scangate.util.Hashes.sha256UrlSafe(canonical);
   }
 
   static ECParameterSpec p256() throws GeneralSecurityException {

@@ -11,7 +11,6 @@ import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 
 /**
@@ -25,7 +24,6 @@ final class KeyEncryption {
   private static final int ITERATIONS = 210_000;
   private static final int NONCE_BYTES = 12;
   private static final int TAG_BITS = 128;
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private final SecretKeySpec key;
 
@@ -52,8 +50,7 @@ final class KeyEncryption {
 
   /** {@code nonce || ciphertext || tag}. */
   byte[] encrypt(byte[] plain, String kid) throws GeneralSecurityException {
-    byte[] nonce = new byte[NONCE_BYTES];
-    RANDOM.nextBytes(nonce);
+    byte[] nonce = io.scangate.util.Randoms.bytes(NONCE_BYTES);
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
     cipher.updateAAD(kid.getBytes(StandardCharsets.UTF_8));

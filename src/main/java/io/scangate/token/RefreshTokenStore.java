@@ -6,16 +6,10 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
 
@@ -25,7 +19,6 @@ import java.util.UUID;
  */
 final class RefreshTokenStore {
 
-  private static final SecureRandom RANDOM = new SecureRandom();
 
   private static final String INSERT = """
       INSERT INTO refresh_tokens (token_hash, family_id, user_id, app_id, scope, expires_at, access_jti, access_expires_at)
@@ -73,17 +66,11 @@ final class RefreshTokenStore {
   }
 
   static String newToken() {
-    byte[] bytes = new byte[32];
-    RANDOM.nextBytes(bytes);
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+    return io.scangate.util.Randoms.urlSafe(32);
   }
 
   static String hash(String token) {
-    try {
-      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
+    return io.scangate.util.Hashes.sha256Hex(token);
   }
 
   Future<Void> insert(NewRefresh refresh) {

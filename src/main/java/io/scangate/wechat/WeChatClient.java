@@ -22,13 +22,11 @@ import io.vertx.ext.web.client.WebClientOptions;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneId;
@@ -89,7 +87,6 @@ public final class WeChatClient {
   }
 
   private static final Logger log = LoggerFactory.getLogger(WeChatClient.class);
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final ZoneId WECHAT_ZONE = ZoneId.of("Asia/Shanghai"); // WeChat's daily quotas reset at Beijing midnight
   private static final long POLL_MILLIS = 50;
   private static final Duration EXPIRY_MARGIN = Duration.ofMinutes(5);
@@ -483,8 +480,6 @@ public final class WeChatClient {
   }
 
   private static byte[] randomBytes(int n) {
-    byte[] b = new byte[n];
-    RANDOM.nextBytes(b);
-    return b;
+    return io.scangate.util.Randoms.bytes(n);
   }
 }

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -47,7 +46,6 @@ public final class WeChatMessageCrypto {
   }
 
   private static final int BLOCK = 32;
-  private static final SecureRandom RANDOM = new SecureRandom();
   private static final String ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
   private final String token;
@@ -149,9 +147,7 @@ public final class WeChatMessageCrypto {
 
   /** Encrypts {@code message} with 16 fresh random bytes; returns the Base64 {@code Encrypt} value. */
   public String encrypt(String message) {
-    byte[] random = new byte[16];
-    RANDOM.nextBytes(random);
-    return encrypt(message, random);
+    return encrypt(message, io.scangate.util.Randoms.bytes(16));
   }
 
   /** Encrypts with the given 16 leading bytes (the sample takes 16 random characters); for known-answer tests. */
