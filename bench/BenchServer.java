@@ -4,7 +4,6 @@ import io.scangate.db.Postgres;
 import io.scangate.identity.LoginContext;
 import io.scangate.identity.UserStore;
 import io.scangate.identity.WeChatIdentity;
-import io.scangate.token.Tokens;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
@@ -33,7 +32,7 @@ public class BenchServer {
     var connection = config.connection("wechat-mini").orElseThrow();
     var user = users.resolve(new WeChatIdentity("wechat-mini", connection.wechatAppId(), "o-bench", null, null, "Bench", null),
         connection, new LoginContext("demo", "127.0.0.1")).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-    JsonObject tokens = Tokens.issue(vertx.eventBus(), user.id(), "demo", null)
+    JsonObject tokens = io.scangate.token.TokenService.proxy(vertx).issue(user.id(), "demo", null, null)
         .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     System.out.println(gateway.port() + " " + tokens.getString("access_token"));
     System.out.flush();

@@ -188,7 +188,7 @@ public final class Launcher implements Callable<Integer> {
         io.vertx.sqlclient.Pool pool = io.scangate.db.Postgres.pool(vertx, cfg.postgres());
         try {
           String kid = io.scangate.db.Postgres.migrate(vertx, cfg.postgres().url())
-              .compose(n -> io.scangate.token.TokenService.rotateKey(vertx, pool, cfg.tokens().keyEncryptionKey()))
+              .compose(n -> io.scangate.token.TokenManager.rotateKey(vertx, pool, cfg.tokens().keyEncryptionKey()))
               .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
           spec.commandLine().getOut().println("Added signing key " + kid
               + "; running instances sign new tokens with it within 30 seconds.");

@@ -9,9 +9,13 @@ import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
-import io.scangate.miniprogram.MiniProgramLoginRoutes;
-import io.scangate.qr.MiniProgramQrRoutes;
+import io.scangate.login.LoginPipeline;
+import io.scangate.login.LoginService;
+import io.scangate.login.LoginVerticle;
+import io.scangate.miniprogram.MiniProgramRoutes;
 import io.scangate.qr.QrBrowserRoutes;
+import io.scangate.qr.QrSessions;
+import io.scangate.ratelimit.RateLimiter;
 import io.scangate.wechat.WeChatClient;
 import io.scangate.qr.QrContentSource;
 import io.scangate.qr.QrSessionStore;
@@ -19,7 +23,8 @@ import io.scangate.qr.QrSessionVerticle;
 import io.scangate.redis.RedisClients;
 import io.scangate.redis.RedisKeys;
 import io.scangate.sandbox.SandboxRoutes;
-import io.scangate.token.TokenRoutes;
+import io.scangate.token.OidcRoutes;
+import io.scangate.token.TokenManager;
 import io.scangate.token.TokenService;
 import io.scangate.token.TokenVerticle;
 import io.scangate.token.UserRoutes;
@@ -105,26 +110,37 @@ public final class ScanGate {
         .recover(e -> Future.failedFuture(new StartupException("Redis at " + where + " is unreachable: " + rootMessage(e))));
   }
 
+  /**
+   * Builds every capability and deploys its verticle: tokens ({@code scangate.token}), QR sessions
+   * ({@code scangate.qr}), the login pipeline ({@code scangate.login}), then the HTTP front, whose
+   * routes call them through event-bus proxies (docs/architecture.md).
+   */
   private Future<Void> deploy(Options options) {
+    Vertx vertx = infra.vertx();
+    ScanGateConfig config = infra.config();
     UserStore users = new UserStore(infra);
-    TokenService tokens = TokenService.create(infra, users);
-    QrSessionStore qrSessions = new QrSessionStore(infra.redis(), infra.keys(), infra.config().qr());
-    qrHub = new QrSessionVerticle(infra.config().redis(), qrSessions, infra.metrics());
+    TokenManager tokens = TokenManager.create(infra, users);
+    QrSessionStore qrStore = new QrSessionStore(infra.redis(), infra.keys(), config.qr());
+    qrHub = new QrSessionVerticle(config.redis(), qrStore, infra.metrics());
     WeChatClient wechat = new WeChatClient(infra);
-    QrContentSource qrContent = new QrContentSource(infra.vertx(), infra.config(), wechat, infra.redis(), infra.keys());
+    QrContentSource qrContent = new QrContentSource(vertx, config, wechat, infra.redis(), infra.keys());
+    LoginPipeline pipeline = new LoginPipeline(config, new QrSessions(vertx), TokenService.proxy(vertx), users, wechat, qrContent,
+        new RateLimiter(infra.redis(), infra.keys()));
+    LoginService login = LoginService.proxy(vertx);
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new VerifyRoutes(tokens),
         new MetricsRoutes(infra.metrics()),
-        new QrBrowserRoutes(infra, qrSessions, qrHub, qrContent, users),
-        new MiniProgramQrRoutes(infra, qrSessions, wechat, users),
-        new MiniProgramLoginRoutes(infra, wechat, users),
-        new TokenRoutes(tokens),
+        new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent),
+        new MiniProgramRoutes(config, login),
+        OidcRoutes.discovery(config),
+        new OidcRoutes(TokenService.proxy(vertx), tokens),
         new UserRoutes(tokens)));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))
+        .compose(v -> deployOne(new LoginVerticle(pipeline)))
         .compose(v -> deployHttp(options, routes));
   }
 

@@ -9,7 +9,9 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -42,12 +44,22 @@ public final class HttpVerticle extends VerticleBase {
       if (withBodies.contains(ctx.request().method())) bodies.handle(ctx);
       else ctx.next();
     });
-    routes.forEach(r -> r.mount(router));
-    router.route().failureHandler(ErrorHandlers::onFailure);
-    // Errors raised before any route runs (a path that does not decode, no matching route).
-    router.errorHandler(400, ctx -> ErrorHandlers.byStatus(ctx, 400));
-    router.errorHandler(404, ctx -> ErrorHandlers.byStatus(ctx, 404));
-    router.errorHandler(405, ctx -> ErrorHandlers.byStatus(ctx, 405));
+    Map<String, Router> surfaces = new HashMap<>();
+    for (Routes r : routes) {
+      if (r.prefix().isEmpty()) {
+        r.mount(router);
+      } else {
+        r.mount(surfaces.computeIfAbsent(r.prefix(), prefix -> surface(router, prefix, r.errors())));
+      }
+    }
+    router.route().failureHandler(ErrorHandlers.failureHandler(ErrorShape.API));
+    // Errors raised before any route runs (a path that does not decode, no route or no method
+    // matching): the surface that owns the path writes them, so /oidc/token answers a GET in OAuth's shape.
+    Map<String, ErrorShape> shapes = new HashMap<>();
+    routes.forEach(r -> shapes.put(r.prefix(), r.errors()));
+    for (int status : new int[] {400, 404, 405}) {
+      router.errorHandler(status, ctx -> ErrorHandlers.send(ctx, owner(shapes, ctx.request().path()), ErrorHandlers.byStatus(ctx, status)));
+    }
 
     // No compression: our answers are small JSON, and a compressor per connection costs memory
     // on every waiting browser (and could hold SSE frames back).
@@ -57,6 +69,24 @@ public final class HttpVerticle extends VerticleBase {
         .onSuccess(s -> server = s)
         .recover(e -> Future.failedFuture(new StartupException(
             "HTTP port " + settings.port() + " on " + settings.host() + " is unavailable: " + e.getMessage())));
+  }
+
+  private static ErrorShape owner(Map<String, ErrorShape> shapes, String path) {
+    if (path != null) {
+      for (Map.Entry<String, ErrorShape> surface : shapes.entrySet()) {
+        String prefix = surface.getKey();
+        if (!prefix.isEmpty() && (path.equals(prefix) || path.startsWith(prefix + "/"))) return surface.getValue();
+      }
+    }
+    return ErrorShape.API;
+  }
+
+  /** A sub-router for one surface: its own failure handler, and its own 404 for paths it does not know. */
+  private Router surface(Router root, String prefix, ErrorShape errors) {
+    Router sub = Router.router(vertx);
+    sub.route().failureHandler(ErrorHandlers.failureHandler(errors));
+    root.route(prefix + "/*").subRouter(sub);
+    return sub;
   }
 
   public int actualPort() {

@@ -1,5 +1,6 @@
 package io.scangate.http;
 
+import io.scangate.error.ApiException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 

@@ -2,9 +2,22 @@ package io.scangate.http;
 
 import io.vertx.ext.web.Router;
 
-/** A capability's HTTP surface, mounted by {@link HttpVerticle} on each of its routers. */
-@FunctionalInterface
+/**
+ * A capability's HTTP surface, mounted by {@link HttpVerticle}. Routes with a {@link #prefix()}
+ * are mounted on that prefix's own sub-router, whose failure handler writes errors in the
+ * surface's {@link #errors() shape}; their paths are relative to the prefix.
+ */
 public interface Routes {
 
   void mount(Router router);
+
+  /** Where the surface lives ({@code "/oidc"}); empty for the root router. */
+  default String prefix() {
+    return "";
+  }
+
+  /** How the surface writes its errors. */
+  default ErrorShape errors() {
+    return ErrorShape.API;
+  }
 }

@@ -4,7 +4,7 @@ import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.LinkingField;
 import io.scangate.config.ScanGateConfig.LinkingMode;
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -4,18 +4,16 @@ import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.scangate.http.JsonInput;
 import io.scangate.http.BasicAuth;
-import io.scangate.identity.LoginContext;
-import io.scangate.identity.UserStore;
-import io.scangate.token.Tokens;
+import io.scangate.login.LoginPipeline;
+import io.scangate.login.LoginService;
 import io.scangate.http.ClientIp;
 import io.scangate.http.Responses;
 import io.scangate.http.Routes;
 import io.scangate.http.SseStream;
 import io.scangate.qr.QrSession.Status;
-import io.scangate.ratelimit.RateLimiter;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
@@ -43,36 +41,28 @@ public final class QrBrowserRoutes implements Routes {
 
   private final Vertx vertx;
   private final ScanGateConfig config;
-  private final QrSessionStore store;
+  private final LoginService login;
+  private final QrSessions store;
   private final QrSessionVerticle hub;
-  private final RateLimiter rateLimiter;
   private final QrContentSource contentSource;
-  private final UserStore users;
   private final String ownOrigin;
   private final Map<String, Optional<BufferedImage>> logos = new ConcurrentHashMap<>();
 
-  public QrBrowserRoutes(Infrastructure infra, QrSessionStore store, QrSessionVerticle hub, QrContentSource contentSource,
-                         UserStore users) {
-    this.users = users;
-    this.vertx = infra.vertx();
-    this.config = infra.config();
-    this.store = store;
+  public QrBrowserRoutes(Vertx vertx, ScanGateConfig config, LoginService login, QrSessions sessions, QrSessionVerticle hub,
+                         QrContentSource contentSource) {
+    this.vertx = vertx;
+    this.config = config;
+    this.login = login;
+    this.store = sessions;
     this.hub = hub;
-    this.rateLimiter = new RateLimiter(infra.redis(), infra.keys());
     this.contentSource = contentSource;
-    this.ownOrigin = originOf(config.server().publicUrl());
+    this.ownOrigin = LoginPipeline.originOf(config.server().publicUrl());
     for (Connection c : config.connections()) {
       if (c instanceof ScanGateConfig.MiniProgramQrConnection mini && mini.logo() != null && !java.nio.file.Files.isReadable(mini.logo())) {
         log.atWarn().addKeyValue("connection", c.identifier()).addKeyValue("logo", mini.logo().toString())
             .log("the configured QR logo is not readable; codes will be drawn without it");
       }
     }
-  }
-
-  /** scheme://host[:port] of a URL, as browsers send it in Origin. */
-  static String originOf(String url) {
-    java.net.URI u = java.net.URI.create(url);
-    return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
   }
 
   @Override
@@ -98,34 +88,9 @@ public final class QrBrowserRoutes implements Routes {
   private void create(RoutingContext ctx) {
     JsonObject body = JsonInput.body(ctx);
     String appId = JsonInput.requiredString(body, "appId");
-    String connectionId = JsonInput.requiredString(body, "connection");
-    Application app = config.application(appId)
-        .orElseThrow(() -> ApiException.badRequest("unknown_app", "No application with appId " + appId));
-    Connection connection = config.connection(connectionId)
-        .filter(c -> app.enables(c.identifier()))
-        .orElseThrow(() -> ApiException.badRequest("connection_not_enabled",
-            "Application " + appId + " does not enable connection " + connectionId));
-    if (!(connection instanceof ScanGateConfig.QrConnection)) {
-      throw ApiException.badRequest("connection_not_qr", "Connection " + connectionId + " is not a QR code connection");
-    }
-    String origin = ctx.request().getHeader("Origin");
-    if (origin != null && !origin.equals(ownOrigin) && !app.allowedOrigins().contains(origin)) {
-      throw new ApiException(403, "origin_not_allowed", "Origin " + origin + " is not allowed for application " + appId);
-    }
-    String ip = ClientIp.of(ctx, config.server().trustedProxies());
-    var limits = config.rateLimits();
-    rateLimiter.acquire("qr-ip", ip, limits.sessionsPerMinutePerIp(), "QR sessions from this address")
-        .compose(v -> rateLimiter.acquire("qr-app", appId, limits.sessionsPerMinutePerApp(), "QR sessions for this application"))
-        .compose(v -> {
-          String scene = QrIds.scene();
-          long now = System.currentTimeMillis();
-          long expiresAt = now + config.qr().sessionTtl().toMillis();
-          return contentSource.qrContent(connection, scene).compose(content -> store.create(new QrSession(
-              QrIds.sessionId(), Status.PENDING, appId, connectionId, scene, content, now, expiresAt, ip,
-              truncate(ctx.request().getHeader("User-Agent"), 300), null, null, null, null, null, null, null, null, 1)));
-        })
-        .onSuccess(s -> Responses.json(ctx, 201, s.toJson()
-            .put("qrcodeUrl", config.server().publicUrl() + "/api/v1/qr/images/" + s.scene() + ".png")))
+    String connection = JsonInput.requiredString(body, "connection");
+    login.startQrSession(appId, connection, ctx.request().getHeader("Origin"), clientIp(ctx), ctx.request().getHeader("User-Agent"))
+        .onSuccess(session -> Responses.json(ctx, 201, session))
         .onFailure(ctx::fail);
   }
 
@@ -271,44 +236,20 @@ public final class QrBrowserRoutes implements Routes {
   private void exchange(RoutingContext ctx) {
     JsonObject body = JsonInput.body(ctx);
     String ticket = JsonInput.requiredString(body, "ticket");
-    if (!QrIds.looksLikeId(ticket)) throw invalidTicket();
-    String ip = ClientIp.of(ctx, config.server().trustedProxies());
-    // Authenticate before using the ticket up, so a failed attempt by its owner does not burn it.
-    store.peekTicket(ticket).compose(peeked -> {
-      QrSessionStore.Grant grant = peeked.orElseThrow(QrBrowserRoutes::invalidTicket);
-      Application app = config.application(grant.appId()).orElseThrow(QrBrowserRoutes::invalidTicket);
-      if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) authenticate(ctx, app);
-      return store.consumeTicket(ticket);
-    }).compose(consumed -> {
-      QrSessionStore.Grant grant = consumed.orElseThrow(QrBrowserRoutes::invalidTicket);
-      LoginContext context = new LoginContext(grant.appId(), ip);
-      return users.find(grant.userId())
-          .compose(user -> Tokens.issue(vertx.eventBus(), user.id(), grant.appId(), null)
-              .compose(tokens -> users.audit("qr_exchange", "success", user.id(), grant.connection(), context, null)
-                  .map(v -> new JsonObject().put("user", user.toJson()).put("tokens", tokens))));
-    }).onSuccess(result -> Responses.json(ctx, 200, result)).onFailure(ctx::fail);
-  }
-
-  /** {@code exchangeAuth: secret}: the site's backend proves it is the application (HTTP Basic appId:appSecret). */
-  private static void authenticate(RoutingContext ctx, Application app) {
     BasicAuth.Credentials credentials;
     try {
       credentials = BasicAuth.of(ctx).orElse(null);
     } catch (IllegalArgumentException e) {
-      credentials = null;
+      credentials = null; // a malformed Authorization header counts as none
     }
-    if (credentials == null || !credentials.id().equals(app.appId()) || !BasicAuth.secretMatches(app, credentials.secret())) {
-      throw new ApiException(401, "invalid_client", "This application exchanges tickets with HTTP Basic appId:appSecret") {
-        @Override
-        public Map<String, String> headers() {
-          return Map.of("WWW-Authenticate", "Basic realm=\"scangate\"");
-        }
-      };
-    }
+    login.exchangeTicket(ticket, credentials == null ? null : credentials.id(), credentials == null ? null : credentials.secret(),
+            clientIp(ctx))
+        .onSuccess(result -> Responses.json(ctx, 200, result))
+        .onFailure(ctx::fail);
   }
 
-  static ApiException invalidTicket() {
-    return ApiException.badRequest("invalid_ticket", "The ticket is unknown, expired or already used");
+  private String clientIp(RoutingContext ctx) {
+    return ClientIp.of(ctx, config.server().trustedProxies());
   }
 
   private void image(RoutingContext ctx) {
@@ -379,10 +320,4 @@ public final class QrBrowserRoutes implements Routes {
       throw ApiException.badRequest("invalid_request", name + " must be one of PENDING, SCANNED, CONFIRMED, CANCELED, EXPIRED, FAILED");
     }
   }
-
-  private static String truncate(String s, int max) {
-    if (s == null) return "";
-    return s.length() <= max ? s : s.substring(0, max);
-  }
-
 }

@@ -61,6 +61,26 @@ public record QrSession(
         parseLong(h.get("version")));
   }
 
+  /** A session from its stored fields (a Redis hash as JSON, as the event bus and pub/sub carry it). */
+  public static QrSession fromStored(JsonObject stored) {
+    return fromHash(QrSessionStore.jsonToMap(stored));
+  }
+
+  /** Every field, as stored in Redis: what crosses the event bus. Absent values are empty strings. */
+  public JsonObject toStored() {
+    return new JsonObject()
+        .put("sessionId", sessionId).put("status", status.name()).put("appId", appId).put("connection", connection)
+        .put("scene", scene).put("qrContent", qrContent).put("createdAt", Long.toString(createdAt))
+        .put("expiresAt", Long.toString(expiresAt)).put("ip", nz(ip)).put("userAgent", nz(userAgent))
+        .put("openid", nz(openid)).put("unionid", nz(unionid)).put("nickname", nz(nickname))
+        .put("avatarUrl", nz(avatarUrl)).put("scanTokenHash", nz(scanTokenHash)).put("ticket", nz(ticket))
+        .put("error", nz(error)).put("userId", nz(userId)).put("version", Long.toString(version));
+  }
+
+  private static String nz(String s) {
+    return s == null ? "" : s;
+  }
+
   /** The status as of {@code nowMillis}: a live session past its expiry is EXPIRED even before the sweeper marks it. */
   public Status statusAt(long nowMillis) {
     return !status.terminal() && nowMillis >= expiresAt ? Status.EXPIRED : status;

@@ -1,7 +1,7 @@
 package io.scangate.qr;
 
 import io.scangate.config.ScanGateConfig;
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.scangate.redis.RedisKeys;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -25,7 +25,15 @@ import java.util.Optional;
 public final class QrSessionStore {
 
   /** What a confirmed session grants, held under its ticket until exchanged. */
-  public record Grant(String sessionId, String userId, String appId, String connection) {}
+  public record Grant(String sessionId, String userId, String appId, String connection) {
+    public JsonObject toJson() {
+      return new JsonObject().put("sessionId", sessionId).put("userId", userId).put("appId", appId).put("connection", connection);
+    }
+
+    public static Grant fromJson(JsonObject g) {
+      return new Grant(g.getString("sessionId"), g.getString("userId"), g.getString("appId"), g.getString("connection"));
+    }
+  }
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -178,8 +186,7 @@ public final class QrSessionStore {
 
   private static Optional<Grant> toGrant(Response r) {
     if (r == null) return Optional.empty();
-    JsonObject g = new JsonObject(r.toString());
-    return Optional.of(new Grant(g.getString("sessionId"), g.getString("userId"), g.getString("appId"), g.getString("connection")));
+    return Optional.of(Grant.fromJson(new JsonObject(r.toString())));
   }
 
   private static String nz(String s) {

@@ -7,7 +7,9 @@ import io.scangate.redis.RedisClients;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceBinder;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
@@ -23,7 +25,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 
 /**
- * Wakes browsers waiting on this instance when their session changes on any instance.
+ * The QR-session verticle: serves {@link QrSessionService} on {@value QrSessionService#ADDRESS}, and
+ * wakes browsers waiting on this instance when their session changes on any instance.
  *
  * <p>One dedicated Redis connection per instance subscribes to the QR channel (never one per
  * browser); each message is the session's new state, dispatched through an in-memory index of
@@ -67,6 +70,7 @@ public final class QrSessionVerticle extends VerticleBase {
   private final QrSessionStore store;
   private final Map<String, Set<Watch>> waiters = new ConcurrentHashMap<>();
   private Redis subscriberClient;
+  private MessageConsumer<JsonObject> service;
   private RedisConnection subscriber;
   private long sweepTimer;
   private long backoffMs = 100;
@@ -85,11 +89,14 @@ public final class QrSessionVerticle extends VerticleBase {
   public Future<?> start() {
     subscriberClient = Redis.createClient(vertx, RedisClients.options(redisSettings).setMaxPoolSize(1));
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> sweep());
-    return subscribe();
+    service = new ServiceBinder(vertx).setAddress(QrSessionService.ADDRESS)
+        .register(QrSessionService.class, new QrSessionServiceImpl(store));
+    return service.completion().compose(v -> subscribe());
   }
 
   @Override
   public Future<?> stop() {
+    if (service != null) service.unregister();
     stopping = true;
     vertx.cancelTimer(sweepTimer);
     if (subscriber != null) subscriber.close();

@@ -1,6 +1,6 @@
 package io.scangate.ratelimit;
 
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.scangate.redis.RedisKeys;
 import io.vertx.core.Future;
 import io.vertx.redis.client.Command;
@@ -24,17 +24,13 @@ public final class RateLimiter {
     private final long retryAfterSeconds;
 
     public LimitExceeded(String what, long retryAfterSeconds) {
-      super(429, "rate_limited", "Too many " + what + "; retry in " + retryAfterSeconds + " s");
+      super(429, "rate_limited", "Too many " + what + "; retry in " + retryAfterSeconds + " s",
+          java.util.Map.of("Retry-After", Long.toString(retryAfterSeconds)));
       this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public long retryAfterSeconds() {
       return retryAfterSeconds;
-    }
-
-    @Override
-    public java.util.Map<String, String> headers() {
-      return java.util.Map.of("Retry-After", Long.toString(retryAfterSeconds));
     }
   }
 

@@ -4,7 +4,7 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.config.ScanGateConfig.OfficialAccountConnection;
 import io.scangate.config.ScanGateConfig.MessageMode;
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.scangate.http.Responses;
 import io.scangate.wechat.WeChatMessageCrypto;
 import io.scangate.wechat.WeChatXml;

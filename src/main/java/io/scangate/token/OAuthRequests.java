@@ -1,5 +1,6 @@
 package io.scangate.token;
 
+import io.scangate.error.ApiException;
 import io.scangate.http.BasicAuth;
 
 import io.scangate.config.ScanGateConfig;
@@ -22,18 +23,18 @@ final class OAuthRequests {
       try {
         body = ctx.body().asJsonObject();
       } catch (RuntimeException e) {
-        throw new OAuthException(400, "invalid_request", "the request body is not a JSON object");
+        throw new ApiException(400, "invalid_request", "the request body is not a JSON object");
       }
       return body != null && body.getValue(name) instanceof String s && !s.isEmpty() ? s : null;
     }
     List<String> values = ctx.request().formAttributes().getAll(name);
-    if (values.size() > 1) throw new OAuthException(400, "invalid_request", "parameter " + name + " is repeated");
+    if (values.size() > 1) throw new ApiException(400, "invalid_request", "parameter " + name + " is repeated");
     return values.isEmpty() || values.get(0).isEmpty() ? null : values.get(0);
   }
 
   static String required(RoutingContext ctx, String name) {
     String value = param(ctx, name);
-    if (value == null) throw new OAuthException(400, "invalid_request", "parameter " + name + " is required");
+    if (value == null) throw new ApiException(400, "invalid_request", "parameter " + name + " is required");
     return value;
   }
 
@@ -47,12 +48,12 @@ final class OAuthRequests {
     String formId = param(ctx, "client_id");
     String formSecret = param(ctx, "client_secret");
     if (basic != null && formSecret != null) {
-      throw new OAuthException(400, "invalid_request", "use one client authentication method, not both");
+      throw new ApiException(400, "invalid_request", "use one client authentication method, not both");
     }
     String id = basic != null ? basic[0] : formId;
     String secret = basic != null ? basic[1] : formSecret;
     if (basic != null && formId != null && !formId.equals(id)) {
-      throw new OAuthException(400, "invalid_request", "client_id does not match the authenticated client");
+      throw new ApiException(400, "invalid_request", "client_id does not match the authenticated client");
     }
     if (id == null) throw invalidClient("client authentication is required (HTTP Basic appId:appSecret)");
     Application app = config.application(id).orElse(null);
@@ -77,17 +78,8 @@ final class OAuthRequests {
     }
   }
 
-  static OAuthException invalidClient(String description) {
-    return new OAuthException(401, "invalid_client", description);
-  }
-
-  static void sendError(RoutingContext ctx, OAuthException e) {
-    var response = ctx.response().setStatusCode(e.status())
-        .putHeader("Content-Type", "application/json; charset=utf-8")
-        .putHeader("Cache-Control", "no-store")
-        .putHeader("Pragma", "no-cache");
-    if ("invalid_client".equals(e.error())) response.putHeader("WWW-Authenticate", "Basic realm=\"scangate\"");
-    response.end(new JsonObject().put("error", e.error()).put("error_description", e.getMessage()).encode());
+  static ApiException invalidClient(String description) {
+    return new ApiException(401, "invalid_client", description, java.util.Map.of("WWW-Authenticate", "Basic realm=\"scangate\""));
   }
 
   /** The bearer token of the Authorization header, or null. */
@@ -96,16 +88,5 @@ final class OAuthRequests {
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return null;
     String token = header.substring(7).trim();
     return token.isEmpty() ? null : token;
-  }
-
-  /** 401 with {@code WWW-Authenticate: Bearer error="invalid_token"} (RFC 6750). */
-  static void sendInvalidToken(RoutingContext ctx, String description) {
-    String safe = description.replace('"', '\'').replace('\\', '/');
-    ctx.response().setStatusCode(401)
-        .putHeader("WWW-Authenticate", "Bearer error=\"invalid_token\", error_description=\"" + safe + "\"")
-        .putHeader("Content-Type", "application/json; charset=utf-8")
-        .putHeader("Cache-Control", "no-store")
-        .end(new JsonObject().put("error", "invalid_token").put("error_description", description)
-            .put("message", description).encode());
   }
 }

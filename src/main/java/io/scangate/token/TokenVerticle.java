@@ -1,36 +1,36 @@
 package io.scangate.token;
 
-import io.scangate.http.ApiException;
+import io.scangate.error.Failures;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceBinder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Issues tokens for the other verticles over the event bus ({@link Tokens#ISSUE_ADDRESS}), and
- * keeps this instance's key view and revocation subscription alive. Deployed before the HTTP
- * verticles: its start creates the first signing key if PostgreSQL has none.
+ * The token verticle: serves {@link TokenService} on {@value TokenService#ADDRESS}, and keeps this
+ * instance's key view and revocation subscription alive. Deployed before the HTTP verticles: its
+ * start creates the first signing key if PostgreSQL has none.
  */
 public final class TokenVerticle extends VerticleBase {
 
   private static final Logger log = LoggerFactory.getLogger(TokenVerticle.class);
 
-  private final TokenService service;
+  private final TokenManager tokens;
   private MessageConsumer<JsonObject> consumer;
 
-  public TokenVerticle(TokenService service) {
-    this.service = service;
+  public TokenVerticle(TokenManager tokens) {
+    this.tokens = tokens;
   }
 
   @Override
   public Future<?> start() {
-    return service.start().compose(v -> {
-      vertx.setPeriodic(KeyRing.REFRESH_INTERVAL_MS, id -> service.reloadKeys()
+    return tokens.start().compose(v -> {
+      vertx.setPeriodic(KeyRing.REFRESH_INTERVAL_MS, id -> tokens.reloadKeys()
           .onFailure(e -> log.atWarn().addKeyValue("cause", e.getMessage()).log("signing key reload failed")));
-      consumer = vertx.eventBus().consumer(Tokens.ISSUE_ADDRESS, this::issue);
+      consumer = new ServiceBinder(vertx).setAddress(TokenService.ADDRESS).register(TokenService.class, new OnBus(tokens));
       return consumer.completion();
     });
   }
@@ -38,30 +38,29 @@ public final class TokenVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> unregistered = consumer == null ? Future.succeededFuture() : consumer.unregister();
-    return unregistered.eventually(service::close);
+    return unregistered.eventually(tokens::close);
   }
 
-  private void issue(Message<JsonObject> message) {
-    JsonObject body = message.body();
-    String userId = body == null ? null : stringOrNull(body, "userId");
-    String appId = body == null ? null : stringOrNull(body, "appId");
-    if (userId == null || appId == null) {
-      message.fail(400, "invalid_request: userId and appId are required strings");
-      return;
+  /** The manager's answers as the bus should carry them: refusals as they are, outages 503, bugs logged and 500. */
+  private record OnBus(TokenService tokens) implements TokenService {
+    @Override
+    public Future<JsonObject> issue(String userId, String appId, String nonce, String scope) {
+      return Failures.forBus(tokens.issue(userId, appId, nonce, scope));
     }
-    service.issue(userId, appId, stringOrNull(body, "nonce"), stringOrNull(body, "scope"))
-        .onSuccess(message::reply)
-        .onFailure(e -> {
-          if (e instanceof ApiException api) {
-            message.fail(api.status(), api.code() + ": " + api.getMessage());
-          } else {
-            log.atError().setCause(e).log("issuing tokens failed");
-            message.fail(500, "internal_error: issuing tokens failed");
-          }
-        });
-  }
 
-  private static String stringOrNull(JsonObject body, String name) {
-    return body.getValue(name) instanceof String s && !s.isEmpty() ? s : null;
+    @Override
+    public Future<JsonObject> refresh(String refreshToken, String appId, String clientIp) {
+      return Failures.forBus(tokens.refresh(refreshToken, appId, clientIp));
+    }
+
+    @Override
+    public Future<Void> revoke(String token, String appId, String clientIp) {
+      return Failures.forBus(tokens.revoke(token, appId, clientIp));
+    }
+
+    @Override
+    public Future<JsonObject> introspect(String token, String appId) {
+      return Failures.forBus(tokens.introspect(token, appId));
+    }
   }
 }

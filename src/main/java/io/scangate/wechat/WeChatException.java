@@ -1,6 +1,6 @@
 package io.scangate.wechat;
 
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 
 /**
  * A WeChat API call that did not succeed. {@link #errcode()} is WeChat's own code when WeChat

@@ -2,7 +2,7 @@ package io.scangate.identity;
 
 import io.scangate.ScanGate;
 import io.scangate.config.ScanGateConfig;
-import io.scangate.http.ApiException;
+import io.scangate.error.ApiException;
 import io.scangate.testing.TestConfigs;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

@@ -182,7 +182,7 @@ class QrSessionTest {
     }
     JsonObject after = await(client.get("/api/v1/qr/sessions/" + id).send()).bodyAsJsonObject();
     assertThat(after.getString("status")).isEqualTo("EXPIRED");
-    var late = await(storeOf(g).scan(id, "o", null, "h", null, null).map(x -> "scanned").otherwise(e -> ((io.scangate.http.ApiException) e).code()));
+    var late = await(storeOf(g).scan(id, "o", null, "h", null, null).map(x -> "scanned").otherwise(e -> ((io.scangate.error.ApiException) e).code()));
     assertThat(late).isIn("session_finished", "session_expired");
   }
 
@@ -210,11 +210,11 @@ class QrSessionTest {
     String twoUsers = createSession(client, "demo", "wechat-mini-qr").getString("sessionId");
     await(store.scan(twoUsers, "first-user", null, token, null, null));
     Throwable second = await(store.scan(twoUsers, "second-user", null, QrIds.hash("x"), null, null).map(x -> (Throwable) null).otherwise(e -> e));
-    assertThat(((io.scangate.http.ApiException) second).code()).isEqualTo("already_scanned");
+    assertThat(((io.scangate.error.ApiException) second).code()).isEqualTo("already_scanned");
     assertThat(await(store.scan(twoUsers, "first-user", null, token, null, null)).status()).isEqualTo(QrSession.Status.SCANNED);
 
     Throwable wrongToken = await(store.confirm(twoUsers, QrIds.hash("forged"), "u", "t-0123456789", null, null).map(x -> (Throwable) null).otherwise(e -> e));
-    assertThat(((io.scangate.http.ApiException) wrongToken).code()).isEqualTo("invalid_scan_token");
+    assertThat(((io.scangate.error.ApiException) wrongToken).code()).isEqualTo("invalid_scan_token");
   }
 
   @Test
@@ -233,7 +233,7 @@ class QrSessionTest {
         .isEqualTo(new QrSessionStore.Grant(id, "user-7", "demo", "wechat-mp"));
     Throwable again = await(store.confirmDirect(id, "o-other", null, "user-8", "ticket-other-0123456789", "", "")
         .map(x -> (Throwable) null).otherwise(e -> e));
-    assertThat(((io.scangate.http.ApiException) again).code()).isEqualTo("session_finished");
+    assertThat(((io.scangate.error.ApiException) again).code()).isEqualTo("session_finished");
   }
 
   @Test

@@ -65,7 +65,7 @@ class TokensTest {
     user = await(new UserStore(gateway.infrastructure()).resolve(
         new WeChatIdentity("wechat-mini", "wxtestmini000001", "o-alice", "u-alice", "+8613800000001", "Alice", null),
         config.connection("wechat-mini").orElseThrow(), new LoginContext("demo", "127.0.0.1")));
-    tokens = await(Tokens.issue(vertx.eventBus(), user.id(), "demo", "nonce-1"));
+    tokens = await(TokenService.proxy(vertx).issue(user.id(), "demo", "nonce-1", null));
   }
 
   @AfterEach
@@ -143,12 +143,12 @@ class TokensTest {
 
   @Test
   void issuingForAnUnknownApplicationOrUserFailsWithACode() {
-    Throwable app = io.scangate.testing.Await.failure(Tokens.issue(vertx.eventBus(), user.id(), "nope", null));
-    assertThat(((io.scangate.http.ApiException) app).code()).isEqualTo("unknown_application");
+    Throwable app = io.scangate.testing.Await.failure(TokenService.proxy(vertx).issue(user.id(), "nope", null, null));
+    assertThat(((io.scangate.error.ApiException) app).code()).isEqualTo("unknown_app");
     Throwable missing = io.scangate.testing.Await.failure(
-        Tokens.issue(vertx.eventBus(), "00000000-0000-0000-0000-000000000000", "demo", null));
-    assertThat(((io.scangate.http.ApiException) missing).status()).isEqualTo(404);
-    assertThat(((io.scangate.http.ApiException) missing).code()).isEqualTo("user_not_found");
+        TokenService.proxy(vertx).issue("00000000-0000-0000-0000-000000000000", "demo", null, null));
+    assertThat(((io.scangate.error.ApiException) missing).status()).isEqualTo(404);
+    assertThat(((io.scangate.error.ApiException) missing).code()).isEqualTo("user_not_found");
   }
 
   @Test
@@ -431,7 +431,7 @@ class TokensTest {
   @Test
   void rotatedKeysSignNewTokensWhileOldKeysStayPublished() {
     String oldKid = Forge.decodePart(access(), 0).getString("kid");
-    String newKid = await(TokenService.rotateKey(vertx, gateway.infrastructure().postgres(),
+    String newKid = await(TokenManager.rotateKey(vertx, gateway.infrastructure().postgres(),
         config.tokens().keyEncryptionKey()));
     assertThat(newKid).isNotEqualTo(oldKid);
 
@@ -443,7 +443,7 @@ class TokensTest {
     // Both instances answer the issue address; the second one signs with the new key.
     String newToken = null;
     for (int i = 0; i < 10 && newToken == null; i++) {
-      String t = await(Tokens.issue(vertx.eventBus(), user.id(), "demo", null)).getString("access_token");
+      String t = await(TokenService.proxy(vertx).issue(user.id(), "demo", null, null)).getString("access_token");
       if (newKid.equals(Forge.decodePart(t, 0).getString("kid"))) newToken = t;
     }
     assertThat(newToken).as("a token signed with the new key").isNotNull();

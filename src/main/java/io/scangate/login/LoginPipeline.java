@@ -1,0 +1,299 @@
+package io.scangate.login;
+
+import io.scangate.config.ScanGateConfig;
+import io.scangate.config.ScanGateConfig.Application;
+import io.scangate.config.ScanGateConfig.Connection;
+import io.scangate.config.ScanGateConfig.MiniProgramQrConnection;
+import io.scangate.config.ScanGateConfig.OfficialAccountConnection;
+import io.scangate.config.ScanGateConfig.QrConnection;
+import io.scangate.error.ApiException;
+import io.scangate.error.Failures;
+import io.scangate.http.BasicAuth;
+import io.scangate.http.ClientIp;
+import io.scangate.identity.LoginContext;
+import io.scangate.identity.User;
+import io.scangate.identity.UserStore;
+import io.scangate.identity.WeChatIdentity;
+import io.scangate.qr.QrContentSource;
+import io.scangate.qr.QrIds;
+import io.scangate.qr.QrSession;
+import io.scangate.qr.QrSession.Status;
+import io.scangate.qr.QrSessions;
+import io.scangate.ratelimit.RateLimiter;
+import io.scangate.token.TokenService;
+import io.scangate.util.Times;
+import io.scangate.wechat.WeChatClient;
+import io.scangate.wechat.WeChatException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+
+/**
+ * {@link LoginService} itself: each door's steps written once, in terms of the capabilities it
+ * composes — QR sessions ({@code scangate.qr}) and tokens ({@code scangate.token}) over the event
+ * bus, the user store (PostgreSQL) and the WeChat API client. Every failure it answers is an
+ * {@link ApiException} ({@link Failures#forBus}).
+ */
+public final class LoginPipeline implements LoginService {
+
+  private final ScanGateConfig config;
+  private final QrSessions sessions;
+  private final TokenService tokens;
+  private final UserStore users;
+  private final WeChatClient wechat;
+  private final QrContentSource qrContent;
+  private final RateLimiter rateLimiter;
+  private final String ownOrigin;
+
+  public LoginPipeline(ScanGateConfig config, QrSessions sessions, TokenService tokens, UserStore users, WeChatClient wechat,
+                       QrContentSource qrContent, RateLimiter rateLimiter) {
+    this.config = config;
+    this.sessions = sessions;
+    this.tokens = tokens;
+    this.users = users;
+    this.wechat = wechat;
+    this.qrContent = qrContent;
+    this.rateLimiter = rateLimiter;
+    this.ownOrigin = originOf(config.server().publicUrl());
+  }
+
+  /** scheme://host[:port] of a URL, as browsers send it in Origin. */
+  public static String originOf(String url) {
+    java.net.URI u = java.net.URI.create(url);
+    return u.getScheme() + "://" + u.getHost() + (u.getPort() < 0 ? "" : ":" + u.getPort());
+  }
+
+  // ---- doors ----
+
+  @Override
+  public Future<JsonObject> startQrSession(String appId, String connectionId, String origin, String clientIp, String userAgent) {
+    return Failures.forBus(attempt(() -> {
+      Application app = application(appId);
+      QrConnection connection = enabledConnection(app, connectionId, QrConnection.class,
+          "connection_not_qr", "is not a QR code connection");
+      checkOrigin(app, origin);
+      var limits = config.rateLimits();
+      return rateLimiter.acquire("qr-ip", clientIp, limits.sessionsPerMinutePerIp(), "QR sessions from this address")
+          .compose(v -> rateLimiter.acquire("qr-app", appId, limits.sessionsPerMinutePerApp(), "QR sessions for this application"))
+          .compose(v -> {
+            String scene = QrIds.scene();
+            long now = System.currentTimeMillis();
+            long expiresAt = now + config.qr().sessionTtl().toMillis();
+            return qrContent.qrContent(connection, scene).compose(content -> sessions.create(new QrSession(
+                QrIds.sessionId(), Status.PENDING, appId, connectionId, scene, content, now, expiresAt, clientIp,
+                truncate(userAgent, 300), null, null, null, null, null, null, null, null, 1)));
+          })
+          .map(s -> s.toJson().put("qrcodeUrl", config.server().publicUrl() + "/api/v1/qr/images/" + s.scene() + ".png"));
+    }));
+  }
+
+  @Override
+  public Future<JsonObject> scanMiniProgramQr(String scene, String connectionId, String code, String clientIp) {
+    String scanToken = QrIds.scanToken();
+    return Failures.forBus(liveSession(scene).compose(session -> {
+      MiniProgramQrConnection connection = scannedWith(session, connectionId);
+      return wechatSession(connection, code)
+          .compose(who -> rateLimiter.acquire("qr-scan", connection.wechatAppId() + ":" + who.openid(),
+                  config.rateLimits().scansPerMinutePerUser(), "scans by this WeChat user")
+              .compose(v -> sessions.scan(session.sessionId(), who.openid(), who.unionid(), QrIds.hash(scanToken))))
+          .compose(scanned -> audit("qr_scan", null, scanned.connection(), new LoginContext(scanned.appId(), clientIp))
+              .map(scanned));
+    }).map(scanned -> new JsonObject()
+        .put("scanToken", scanToken)
+        .put("session", new JsonObject()
+            .put("appName", config.application(scanned.appId()).map(Application::name).orElse(scanned.appId()))
+            .put("createdAt", Times.iso(scanned.createdAt()))
+            .put("ip", ClientIp.mask(scanned.ip()))
+            .put("userAgent", scanned.userAgent()))));
+  }
+
+  @Override
+  public Future<JsonObject> confirmMiniProgramQr(String scene, String scanToken, String phoneCode, String nickname,
+                                                 String avatarUrl) {
+    String scanTokenHash = QrIds.hash(scanToken);
+    return Failures.forBus(attempt(() -> {
+      Profile profile = Profile.of(nickname, avatarUrl);
+      return liveSession(scene).compose(session -> {
+        // Check the scanner's proof before any WeChat call or database write.
+        if (session.status() != Status.SCANNED) return Future.failedFuture(refusal(409, "not_scanned",
+            "The QR session is " + session.status() + ", not SCANNED"));
+        if (!scanTokenHash.equals(session.scanTokenHash())) return Future.failedFuture(refusal(403, "invalid_scan_token",
+            "The scan token does not belong to this session"));
+        Connection connection = config.connection(session.connection()).orElseThrow();
+        LoginContext context = new LoginContext(session.appId(), session.ip());
+        return phone(connection, phoneCode)
+            .compose(number -> resolveUser(connection, new WeChatIdentity(connection.identifier(), connection.wechatAppId(),
+                session.openid(), session.unionid(), number, profile.nickname(), profile.avatarUrl()), context))
+            .compose(user -> sessions.confirm(session.sessionId(), scanTokenHash, user.id(), QrIds.ticket(),
+                user.nickname(), user.avatarUrl()).map(confirmed -> new JsonObject()))
+            .recover(e -> {
+              ApiException refused = ApiException.from(e);
+              // A refusal of this user (login_only) is an outcome, not a bad request (CONTRACT: confirm
+              // answers 200; the session becomes FAILED with its error, and the browser is told why).
+              if (refused == null || refused.status() != 403) return Future.failedFuture(e);
+              return sessions.fail(session.sessionId(), scanTokenHash, refused.code()).map(failed -> new JsonObject()
+                  .put("status", "FAILED").put("error", refused.code()).put("message", refused.getMessage()));
+            });
+      });
+    }));
+  }
+
+  @Override
+  public Future<Void> cancelMiniProgramQr(String scene, String scanToken) {
+    return Failures.forBus(liveSession(scene)
+        .compose(session -> sessions.cancel(session.sessionId(), QrIds.hash(scanToken)))
+        .compose(canceled -> audit("qr_cancel", null, canceled.connection(),
+            new LoginContext(canceled.appId(), canceled.ip()))));
+  }
+
+  @Override
+  public Future<JsonObject> exchangeTicket(String ticket, String clientId, String clientSecret, String clientIp) {
+    if (!QrIds.looksLikeId(ticket)) return Future.failedFuture(invalidTicket());
+    return Failures.forBus(sessions.peekTicket(ticket).compose(peeked -> {
+      var grant = peeked.orElseThrow(LoginPipeline::invalidTicket);
+      Application app = config.application(grant.appId()).orElseThrow(LoginPipeline::invalidTicket);
+      if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) authenticate(app, clientId, clientSecret);
+      return sessions.consumeTicket(ticket);
+    }).compose(consumed -> {
+      var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
+      LoginContext context = new LoginContext(grant.appId(), clientIp);
+      return users.find(grant.userId())
+          .compose(user -> issue(user, grant.appId())
+              .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)));
+    }));
+  }
+
+  @Override
+  public Future<JsonObject> miniProgramLogin(String appId, String connectionId, String code, String phoneCode,
+                                             String clientIp) {
+    return Failures.forBus(attempt(() -> {
+      Application app = appId == null ? onlyApplication() : application(appId);
+      Connection connection = enabledConnection(app, connectionId, Connection.class, null, null);
+      if (connection instanceof OfficialAccountConnection) {
+        throw ApiException.badRequest("connection_not_miniprogram", "Connection " + connectionId + " is not a mini program connection");
+      }
+      LoginContext context = new LoginContext(app.appId(), clientIp);
+      return wechatSession(connection, code)
+          .compose(session -> phone(connection, phoneCode).compose(phone -> resolveUser(connection,
+              new WeChatIdentity(connection.identifier(), connection.wechatAppId(), session.openid(), session.unionid(),
+                  phone, null, null), context)))
+          .compose(user -> issue(user, app.appId()));
+    }));
+  }
+
+  // ---- the shared steps ----
+
+  private Application application(String appId) {
+    return config.application(appId).orElseThrow(() -> ApiException.badRequest("unknown_app", "No application with appId " + appId));
+  }
+
+  /** {@code appId} may be left out when exactly one application is configured. */
+  private Application onlyApplication() {
+    if (config.applications().size() == 1) return config.applications().get(0);
+    throw ApiException.badRequest("invalid_request", "\"appId\" is required when several applications are configured");
+  }
+
+  /** The named connection, configured, enabled by the application, and of the kind this door takes. */
+  private <T extends Connection> T enabledConnection(Application app, String identifier, Class<T> kind, String wrongKindCode,
+                                                     String wrongKindText) {
+    Connection connection = config.connection(identifier)
+        .orElseThrow(() -> ApiException.badRequest("unknown_connection", "No connection named " + identifier));
+    if (!app.enables(identifier)) {
+      throw ApiException.badRequest("connection_not_enabled", "Application " + app.appId() + " does not enable connection " + identifier);
+    }
+    if (!kind.isInstance(connection)) throw ApiException.badRequest(wrongKindCode, "Connection " + identifier + " " + wrongKindText);
+    return kind.cast(connection);
+  }
+
+  /** A browser page of another site may not start sessions for this application (its own pages may). */
+  private void checkOrigin(Application app, String origin) {
+    if (origin != null && !origin.equals(ownOrigin) && !app.allowedOrigins().contains(origin)) {
+      throw new ApiException(403, "origin_not_allowed", "Origin " + origin + " is not allowed for application " + app.appId());
+    }
+  }
+
+  /** A session that can still be scanned, confirmed or canceled, by the scene its code shows. */
+  private Future<QrSession> liveSession(String scene) {
+    if (!QrIds.looksLikeId(scene)) return Future.failedFuture(ApiException.notFound("session_not_found", "No such QR code"));
+    return sessions.getByScene(scene).compose(found -> {
+      if (found.isEmpty()) return Future.failedFuture(ApiException.notFound("session_not_found", "No such QR code"));
+      QrSession s = found.get();
+      Status now = s.statusAt(System.currentTimeMillis());
+      if (now == Status.EXPIRED) return Future.failedFuture(refusal(409, "session_expired", "The QR code has expired"));
+      if (now.terminal()) return Future.failedFuture(refusal(409, "session_finished", "The QR session is already " + now));
+      return Future.succeededFuture(s);
+    });
+  }
+
+  /**
+   * The session's own mini program connection. The mini program may name it, or its silent-login
+   * connection for the same mini program (same WeChat app): both identify the same app id.
+   */
+  private MiniProgramQrConnection scannedWith(QrSession session, String named) {
+    Connection own = config.connection(session.connection()).orElseThrow();
+    Connection given = config.connection(named)
+        .orElseThrow(() -> ApiException.badRequest("unknown_connection", "No connection named " + named));
+    if (!(own instanceof MiniProgramQrConnection mini)) {
+      throw ApiException.badRequest("connection_mismatch", "This code is not a mini program code");
+    }
+    boolean sameMiniProgram = given.wechatAppId().equals(own.wechatAppId()) && !(given instanceof OfficialAccountConnection);
+    if (!given.identifier().equals(own.identifier()) && !sameMiniProgram) {
+      throw ApiException.badRequest("connection_mismatch", "Connection " + named + " is not the one this code belongs to");
+    }
+    return mini;
+  }
+
+  private Future<WeChatClient.MiniProgramSession> wechatSession(Connection connection, String code) {
+    return wechat.jscode2session(connection, code).recover(WeChatException::asApiFailure);
+  }
+
+  private Future<String> phone(Connection connection, String phoneCode) {
+    if (phoneCode == null) return Future.succeededFuture(null);
+    return wechat.phoneNumber(connection, phoneCode).recover(WeChatException::asApiFailure)
+        .map(WeChatClient.PhoneNumber::purePhoneNumber);
+  }
+
+  /** WeChat identity → user: linking, loginOnly (and, with administration, blocked users), audited. */
+  private Future<User> resolveUser(Connection connection, WeChatIdentity identity, LoginContext context) {
+    return users.resolve(identity, connection, context);
+  }
+
+  private Future<JsonObject> issue(User user, String appId) {
+    return tokens.issue(user.id(), appId, null, null).map(issued -> new JsonObject().put("user", user.toJson()).put("tokens", issued));
+  }
+
+  private Future<Void> audit(String event, String userId, String connection, LoginContext context) {
+    return users.audit(event, "success", userId, connection, context, null);
+  }
+
+  /** {@code exchangeAuth: secret}: the site's backend proves it is the application (HTTP Basic appId:appSecret). */
+  private static void authenticate(Application app, String clientId, String clientSecret) {
+    if (clientId == null || clientSecret == null || !clientId.equals(app.appId()) || !BasicAuth.secretMatches(app, clientSecret)) {
+      throw new ApiException(401, "invalid_client", "This application exchanges tickets with HTTP Basic appId:appSecret",
+          Map.of("WWW-Authenticate", "Basic realm=\"scangate\""));
+    }
+  }
+
+  private static ApiException invalidTicket() {
+    return ApiException.badRequest("invalid_ticket", "The ticket is unknown, expired or already used");
+  }
+
+  private static ApiException refusal(int status, String code, String message) {
+    return new ApiException(status, code, message);
+  }
+
+  /** Runs a step that may refuse synchronously (validation) as a future. */
+  private static <T> Future<T> attempt(java.util.function.Supplier<Future<T>> step) {
+    try {
+      return step.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private static String truncate(String s, int max) {
+    if (s == null) return "";
+    return s.length() <= max ? s : s.substring(0, max);
+  }
+}

@@ -1,0 +1,59 @@
+package io.scangate.login;
+
+import io.vertx.codegen.annotations.Nullable;
+import io.vertx.codegen.annotations.ProxyGen;
+import io.vertx.codegen.annotations.VertxGen;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.serviceproxy.ServiceProxyBuilder;
+
+/**
+ * The one login pipeline, on the event bus at {@value #ADDRESS}. Every door — the browser's QR
+ * session, the mini program's scan/confirm/cancel and silent login today; the Official Account
+ * webhook, the OIDC code flow, the Authing-compatible API and the admin page next — calls these
+ * methods and only shapes their answers. Results are the JSON the contract shows; refusals are
+ * {@link io.scangate.error.ApiException}s with codes from {@code docs/errors.md}.
+ */
+@ProxyGen
+@VertxGen
+public interface LoginService {
+
+  String ADDRESS = "scangate.login";
+
+  static LoginService proxy(Vertx vertx) {
+    return new ServiceProxyBuilder(vertx).setAddress(ADDRESS).build(LoginService.class);
+  }
+
+  /**
+   * A new PENDING QR session for an application and one of its QR connections, after the origin
+   * check and the rate limits: the session's state plus {@code qrcodeUrl} (CONTRACT section 3).
+   */
+  Future<JsonObject> startQrSession(String appId, String connection, @Nullable String origin, String clientIp,
+                                    @Nullable String userAgent);
+
+  /** The mini program scanned a code: {@code {scanToken, session: {appName, createdAt, ip, userAgent}}}. */
+  Future<JsonObject> scanMiniProgramQr(String scene, String connection, String code, String clientIp);
+
+  /**
+   * The scanner confirms: identity → user (linking, loginOnly), then CONFIRMED with a one-time
+   * ticket. A refusal of the user (login_only) is an outcome: the session becomes FAILED and the
+   * answer is {@code {status: FAILED, error, message}}; otherwise {@code {}}.
+   */
+  Future<JsonObject> confirmMiniProgramQr(String scene, String scanToken, @Nullable String phoneCode,
+                                          @Nullable String nickname, @Nullable String avatarUrl);
+
+  Future<Void> cancelMiniProgramQr(String scene, String scanToken);
+
+  /**
+   * Uses a one-time ticket up for {@code {user, tokens}}. With {@code exchangeAuth: secret} the
+   * caller's Basic credentials ({@code clientId}, {@code clientSecret}) are checked before the
+   * ticket is used, so a failed attempt by its owner does not burn it.
+   */
+  Future<JsonObject> exchangeTicket(String ticket, @Nullable String clientId, @Nullable String clientSecret,
+                                    String clientIp);
+
+  /** Silent login inside the mini program: {@code wx.login} code (and phone code) → {@code {user, tokens}}. */
+  Future<JsonObject> miniProgramLogin(@Nullable String appId, String connection, String code, @Nullable String phoneCode,
+                                      String clientIp);
+}

@@ -1,0 +1,155 @@
+package io.scangate.token;
+
+import io.scangate.config.ScanGateConfig;
+import io.scangate.config.ScanGateConfig.Application;
+import io.scangate.http.ClientIp;
+import io.scangate.http.ErrorHandlers;
+import io.scangate.http.ErrorShape;
+import io.scangate.http.Routes;
+import io.scangate.identity.UserStore;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+
+/**
+ * The OAuth/OIDC surface under {@code /oidc} (CONTRACT section 6): the JWK set, the token
+ * endpoint (refresh_token grant), introspection (RFC 7662), revocation (RFC 7009) and userinfo.
+ * Errors are RFC 6749's {@code {error, error_description}} (this surface's {@link ErrorShape}).
+ * Thin adapters: they authenticate the client, then call {@link TokenService} on the bus; the
+ * JWK set and userinfo's token check are answered from this instance's memory.
+ */
+public final class OidcRoutes implements Routes {
+
+  /** How long verifiers may cache the JWK set; they refetch it when they meet an unknown kid. */
+  static final int JWKS_MAX_AGE_SECONDS = 300;
+
+  private final TokenService tokens;
+  private final KeyRing keys;
+  private final TokenVerifier verifier;
+  private final UserStore users;
+  private final ScanGateConfig config;
+
+  public OidcRoutes(TokenService tokens, TokenManager local) {
+    this.tokens = tokens;
+    this.keys = local.keys();
+    this.verifier = local.verifier();
+    this.users = local.users();
+    this.config = local.config();
+  }
+
+  @Override
+  public String prefix() {
+    return "/oidc";
+  }
+
+  @Override
+  public ErrorShape errors() {
+    return ErrorShape.OAUTH;
+  }
+
+  @Override
+  public void mount(Router router) {
+    router.get("/jwks").handler(this::jwks);
+    router.get("/.well-known/jwks.json").handler(this::jwks);
+    router.post("/token").handler(this::token);
+    router.post("/token/introspection").handler(this::introspect);
+    router.post("/token/revocation").handler(this::revoke);
+    router.get("/me").handler(this::me);
+    router.post("/me").handler(this::me);
+  }
+
+  private void jwks(RoutingContext ctx) {
+    ctx.response().putHeader("Content-Type", "application/jwk-set+json; charset=utf-8")
+        .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
+        .end(keys.jwks().encode());
+  }
+
+  private void token(RoutingContext ctx) {
+    String grantType = OAuthRequests.required(ctx, "grant_type");
+    switch (grantType) {
+      case "refresh_token" -> {
+        Application app = OAuthRequests.authenticateClient(ctx, config, false);
+        String refreshToken = OAuthRequests.required(ctx, "refresh_token");
+        tokens.refresh(refreshToken, app.appId(), clientIp(ctx))
+            .onSuccess(body -> sendJson(ctx, body.encode()))
+            .onFailure(ctx::fail);
+      }
+      case "authorization_code" -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
+          "grant_type authorization_code is not available yet on this gateway");
+      default -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
+          "grant_type " + TokenVerifier.shown(grantType) + " is not supported");
+    }
+  }
+
+  private void introspect(RoutingContext ctx) {
+    Application app = OAuthRequests.authenticateClient(ctx, config, true);
+    String token = OAuthRequests.required(ctx, "token");
+    tokens.introspect(token, app.appId()).onSuccess(body -> sendJson(ctx, body.encode())).onFailure(ctx::fail);
+  }
+
+  private void revoke(RoutingContext ctx) {
+    Application app = OAuthRequests.authenticateClient(ctx, config, true);
+    String token = OAuthRequests.required(ctx, "token");
+    tokens.revoke(token, app.appId(), clientIp(ctx))
+        .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
+        .onFailure(ctx::fail);
+  }
+
+  /** OIDC userinfo: the CONTRACT user JSON plus {@code sub}. */
+  private void me(RoutingContext ctx) {
+    String token = OAuthRequests.bearer(ctx);
+    if (token == null) throw ErrorHandlers.invalidToken("no bearer token in the Authorization header");
+    verifier.verifyAccess(token, null)
+        .recover(e -> io.vertx.core.Future.failedFuture(e instanceof InvalidTokenException invalid
+            ? ErrorHandlers.invalidToken(invalid.getMessage()) : e))
+        .compose(t -> users.find(t.subject()).recover(UserRoutes::userGone))
+        .onSuccess(user -> ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+            .putHeader("Cache-Control", "no-store").end(user.toJson().put("sub", user.id()).encode()))
+        .onFailure(ctx::fail);
+  }
+
+  private String clientIp(RoutingContext ctx) {
+    return ClientIp.of(ctx, config.server().trustedProxies());
+  }
+
+  private static void sendJson(RoutingContext ctx, String body) {
+    ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache").end(body);
+  }
+
+  /** OIDC discovery, at the root ({@code /.well-known/openid-configuration}). */
+  public static Routes discovery(ScanGateConfig config) {
+    return router -> router.get("/.well-known/openid-configuration").handler(ctx -> {
+      String base = config.server().publicUrl();
+      io.vertx.core.json.JsonArray claims = new io.vertx.core.json.JsonArray();
+      for (String c : new String[] {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "nickname", "picture",
+          "phone_number", "phone_number_verified", "unionid"}) {
+        claims.add(c);
+      }
+      JsonObject body = new JsonObject()
+          .put("issuer", config.tokens().issuer())
+          .put("authorization_endpoint", base + "/oidc/auth")
+          .put("token_endpoint", base + "/oidc/token")
+          .put("userinfo_endpoint", base + "/oidc/me")
+          .put("jwks_uri", base + "/oidc/jwks")
+          .put("introspection_endpoint", base + "/oidc/token/introspection")
+          .put("revocation_endpoint", base + "/oidc/token/revocation")
+          .put("response_types_supported", new io.vertx.core.json.JsonArray().add("code"))
+          .put("grant_types_supported", new io.vertx.core.json.JsonArray().add("authorization_code").add("refresh_token"))
+          .put("subject_types_supported", new io.vertx.core.json.JsonArray().add("public"))
+          .put("id_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add(Jwt.ALG))
+          .put("token_endpoint_auth_methods_supported",
+              new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post").add("none"))
+          .put("introspection_endpoint_auth_methods_supported",
+              new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post"))
+          .put("revocation_endpoint_auth_methods_supported",
+              new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post"))
+          .put("code_challenge_methods_supported", new io.vertx.core.json.JsonArray().add("S256"))
+          .put("scopes_supported", new io.vertx.core.json.JsonArray().add("openid").add("profile").add("phone"))
+          .put("claims_supported", claims);
+      ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
+          .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
+          .end(body.encode());
+    });
+  }
+}

@@ -1,0 +1,282 @@
+package io.scangate.token;
+
+import io.scangate.Infrastructure;
+import io.scangate.config.ScanGateConfig;
+import io.scangate.error.ApiException;
+import io.scangate.identity.LoginContext;
+import io.scangate.identity.User;
+import io.scangate.identity.UserStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.regex.Pattern;
+
+/**
+ * Issues, refreshes and revokes this instance's tokens. One per gateway instance, shared by the
+ * {@link TokenVerticle} and the HTTP routes; everything it keeps in memory is a view of
+ * PostgreSQL (keys, refresh tokens) or Redis (revocations).
+ */
+public final class TokenManager implements TokenService {
+
+  static final String DEFAULT_SCOPE = "openid profile phone";
+  private static final Pattern SCOPE_TOKEN = Pattern.compile("[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,64}");
+
+  private final ScanGateConfig config;
+  private final UserStore users;
+  private final SigningKeyStore keyStore;
+  private final KeyRing keys;
+  private final Revocations revocations;
+  private final RefreshTokenStore refreshTokens;
+  private final TokenVerifier verifier;
+  private final Vertx vertx;
+
+  private TokenManager(Infrastructure infra, UserStore users) {
+    this.vertx = infra.vertx();
+    this.config = infra.config();
+    this.users = users;
+    ScanGateConfig.Tokens tokens = config.tokens();
+    this.keyStore = new SigningKeyStore(infra.vertx(), infra.postgres(), tokens.keyEncryptionKey());
+    Duration longest = tokens.accessTokenTtl().compareTo(tokens.idTokenTtl()) > 0 ? tokens.accessTokenTtl() : tokens.idTokenTtl();
+    // Instances that have not reloaded yet may sign with a superseded key for one refresh interval.
+    Duration retention = longest.plusMillis(2 * KeyRing.REFRESH_INTERVAL_MS).plusSeconds(TokenVerifier.LEEWAY_SECONDS + 60);
+    this.keys = new KeyRing(keyStore, retention);
+    this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys());
+    this.refreshTokens = new RefreshTokenStore(infra.postgres());
+    this.verifier = new TokenVerifier(infra.vertx(), config, keys, revocations);
+  }
+
+  public static TokenManager create(Infrastructure infra, UserStore users) {
+    return new TokenManager(infra, users);
+  }
+
+  /** Creates the first signing key if there is none, loads the keys and subscribes to revocations. */
+  Future<Void> start() {
+    return keyStore.ensureKey().compose(created -> keys.reload()).compose(v -> revocations.start());
+  }
+
+  Future<Void> close() {
+    return revocations.close();
+  }
+
+  Future<Void> reloadKeys() {
+    return keys.reload();
+  }
+
+  public TokenVerifier verifier() {
+    return verifier;
+  }
+
+  public KeyRing keys() {
+    return keys;
+  }
+
+  public UserStore users() {
+    return users;
+  }
+
+  public ScanGateConfig config() {
+    return config;
+  }
+
+  /** Adds a signing key to PostgreSQL (the {@code keys rotate} command); returns its kid. */
+  public static Future<String> rotateKey(io.vertx.core.Vertx vertx, io.vertx.sqlclient.Pool pool, String keyEncryptionKey) {
+    SigningKeyStore store = new SigningKeyStore(vertx, pool, keyEncryptionKey);
+    // Unseal the newest existing key first: rotating under a wrong key-encryption key must fail.
+    return store.loadAll()
+        .compose(existing -> existing.isEmpty() ? Future.succeededFuture()
+            : store.unseal(existing.get(existing.size() - 1)).mapEmpty())
+        .compose(v -> store.rotate());
+  }
+
+  /**
+   * New access, id and refresh tokens (a new refresh family) for a user of an application:
+   * {@code {"access_token","id_token","refresh_token","token_type":"Bearer","expires_in"}}.
+   */
+  @Override
+  public Future<JsonObject> issue(String userId, String appId, String nonce, String scope) {
+    if (appId == null || config.application(appId).isEmpty()) {
+      return Future.failedFuture(ApiException.badRequest("unknown_app", "No application with appId " + appId));
+    }
+    String grantedScope = normaliseScope(scope);
+    return users.find(userId).compose(user -> {
+      Instant now = Instant.now();
+      String accessJti = newJti();
+      RefreshTokenStore.NewRefresh refresh = new RefreshTokenStore.NewRefresh(RefreshTokenStore.newToken(),
+          UUID.randomUUID(), user.id(), appId, grantedScope, now.plus(config.tokens().refreshTokenTtl()),
+          accessJti, now.plus(config.tokens().accessTokenTtl()));
+      return refreshTokens.insert(refresh).compose(v -> signed(() -> tokenResponse(user, appId, grantedScope, nonce, now,
+          accessJti, refresh.token(), true)));
+    });
+  }
+
+  @Override
+  public Future<JsonObject> refresh(String presented, String appId, String clientIp) {
+    LoginContext context = new LoginContext(appId, clientIp);
+    Instant now = Instant.now();
+    String accessJti = newJti();
+    String nextToken = RefreshTokenStore.newToken();
+    return refreshTokens.rotate(presented, appId, grant -> new RefreshTokenStore.NewRefresh(nextToken, grant.familyId(),
+            grant.userId(), grant.appId(), grant.scope(), now.plus(config.tokens().refreshTokenTtl()), accessJti,
+            now.plus(config.tokens().accessTokenTtl())))
+        .compose(rotation -> {
+          if (rotation instanceof RefreshTokenStore.Rotation.Rotated rotated) {
+            RefreshTokenStore.Grant grant = rotated.grant();
+            return users.find(grant.userId())
+                .recover(e -> Future.failedFuture(ApiException.from(e) != null && "user_not_found".equals(ApiException.from(e).code())
+                    ? new ApiException(400, "invalid_grant", "the token's user no longer exists") : e))
+                .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null,
+                now, accessJti, nextToken, false).put("scope", grant.scope())));
+          }
+          if (rotation instanceof RefreshTokenStore.Rotation.Reused reused) {
+            return revokeAll(reused.accessTokens())
+                .compose(v -> users.audit("refresh_token_reuse", "refused", reused.grant().userId(), null, context,
+                    new JsonObject().put("family", reused.grant().familyId().toString())
+                        .put("revokedAccessTokens", reused.accessTokens().size())))
+                .compose(v -> Future.failedFuture(new ApiException(400, "invalid_grant",
+                    "refresh token was already used; every token of its family is now revoked")));
+          }
+          return Future.failedFuture(new ApiException(400, "invalid_grant",
+              ((RefreshTokenStore.Rotation.Refused) rotation).description()));
+        });
+  }
+
+  @Override
+  public Future<Void> revoke(String token, String appId, String clientIp) {
+    LoginContext context = new LoginContext(appId, clientIp);
+    // RFC 7009: an invalid, unknown or foreign token is answered like a revoked one.
+    if (!looksLikeJwt(token)) return revokeRefresh(token, appId, context);
+    return verifier.verifySignature(token).<Void>compose(t ->
+            t.kind() == VerifiedToken.Kind.ACCESS && t.audience().equals(appId) && !verifier.isRevoked(t)
+                ? revokeAccess(t, context)
+                : Future.succeededFuture())
+        .recover(e -> e instanceof InvalidTokenException ? Future.succeededFuture() : Future.failedFuture(e));
+  }
+
+  @Override
+  public Future<JsonObject> introspect(String token, String appId) {
+    if (looksLikeJwt(token)) {
+      return verifier.verifySignature(token).map(t -> introspectAccess(t, appId)).otherwise(inactive());
+    }
+    return refreshTokens.find(token).map(stored -> stored == null || !stored.active() || !stored.appId().equals(appId)
+        ? inactive()
+        : new JsonObject().put("active", true).put("scope", stored.scope()).put("client_id", stored.appId())
+            .put("sub", stored.userId()).put("aud", stored.appId()).put("iss", config.tokens().issuer())
+            .put("iat", stored.issuedAt().getEpochSecond()).put("exp", stored.expiresAt().getEpochSecond())
+            .put("token_use", "refresh"));
+  }
+
+  private JsonObject introspectAccess(VerifiedToken t, String appId) {
+    if (t.kind() != VerifiedToken.Kind.ACCESS || !t.audience().equals(appId) || verifier.isRevoked(t)) return inactive();
+    try {
+      TokenVerifier.checkCurrent(t);
+    } catch (InvalidTokenException e) {
+      return inactive();
+    }
+    return new JsonObject().put("active", true).put("scope", t.scope()).put("client_id", t.audience())
+        .put("token_type", "Bearer").put("sub", t.subject()).put("aud", t.audience()).put("iss", config.tokens().issuer())
+        .put("iat", t.issuedAt()).put("exp", t.expiresAt()).put("jti", t.jti()).put("token_use", "access");
+  }
+
+  private static boolean looksLikeJwt(String token) {
+    int first = token.indexOf('.');
+    return first > 0 && token.indexOf('.', first + 1) > first;
+  }
+
+  private static JsonObject inactive() {
+    return new JsonObject().put("active", false);
+  }
+
+  /** Revokes an access token on every instance and audits it. */
+  Future<Void> revokeAccess(VerifiedToken token, LoginContext context) {
+    return revocations.revoke(token.jti(), token.expiresAt())
+        .compose(v -> users.audit("token_revoked", "success", token.subject(), null, context,
+            new JsonObject().put("tokenType", "access_token").put("jti", token.jti())));
+  }
+
+  /**
+   * Revokes a refresh token issued to {@code appId}, its family and the access tokens issued with
+   * it. Unknown tokens and other applications' tokens are ignored (RFC 7009 answers 200 anyway).
+   */
+  Future<Void> revokeRefresh(String token, String appId, LoginContext context) {
+    return refreshTokens.find(token).compose(stored -> {
+      if (stored == null || !stored.appId().equals(appId)) return Future.succeededFuture();
+      return refreshTokens.revokeFamily(stored.familyId())
+          .compose(this::revokeAll)
+          .compose(v -> users.audit("token_revoked", "success", stored.userId(), null, context,
+              new JsonObject().put("tokenType", "refresh_token").put("family", stored.familyId().toString())));
+    });
+  }
+
+  Future<RefreshTokenStore.Stored> findRefresh(String token) {
+    return refreshTokens.find(token);
+  }
+
+  private Future<Void> revokeAll(List<RefreshTokenStore.AccessJti> tokens) {
+    List<Future<Void>> all = new ArrayList<>();
+    for (RefreshTokenStore.AccessJti t : tokens) all.add(revocations.revoke(t.jti(), t.expiresAt().getEpochSecond()));
+    return Future.all(all).mapEmpty();
+  }
+
+  /** Signing two ES256 tokens takes about a millisecond on JDK 17 (bench/jmh): not on an event loop. */
+  private Future<JsonObject> signed(java.util.concurrent.Callable<JsonObject> response) {
+    return vertx.executeBlocking(response, false);
+  }
+
+  private JsonObject tokenResponse(User user, String appId, String scope, String nonce, Instant now, String accessJti,
+                                   String refreshToken, boolean freshLogin) {
+    ScanGateConfig.Tokens settings = config.tokens();
+    SigningKey key = keys.signer();
+    long iat = now.getEpochSecond();
+    long accessExp = iat + settings.accessTokenTtl().toSeconds();
+    JsonObject access = new JsonObject()
+        .put("iss", settings.issuer()).put("sub", user.id()).put("aud", appId)
+        .put("iat", iat).put("exp", accessExp).put("jti", accessJti)
+        .put("client_id", appId).put("scope", scope).put("token_use", "access");
+    JsonObject id = new JsonObject()
+        .put("iss", settings.issuer()).put("sub", user.id()).put("aud", appId)
+        .put("iat", iat).put("exp", iat + settings.idTokenTtl().toSeconds()).put("jti", newJti())
+        .put("azp", appId).put("token_use", "id");
+    if (freshLogin) id.put("auth_time", iat);
+    if (nonce != null && !nonce.isEmpty()) id.put("nonce", nonce);
+    Set<String> scopes = Set.of(scope.split(" "));
+    if (scopes.contains("profile")) {
+      if (user.nickname() != null) id.put("nickname", user.nickname());
+      if (user.avatarUrl() != null) id.put("picture", user.avatarUrl());
+      if (user.unionid() != null) id.put("unionid", user.unionid());
+    }
+    if (scopes.contains("phone") && user.phone() != null) {
+      id.put("phone_number", user.phone()).put("phone_number_verified", true);
+    }
+    return new JsonObject()
+        .put("access_token", Jwt.sign(header(key, TokenVerifier.ACCESS_TYP), access, key.privateKey()))
+        .put("id_token", Jwt.sign(header(key, TokenVerifier.ID_TYP), id, key.privateKey()))
+        .put("refresh_token", refreshToken)
+        .put("token_type", "Bearer")
+        .put("expires_in", settings.accessTokenTtl().toSeconds());
+  }
+
+  private static JsonObject header(SigningKey key, String typ) {
+    return new JsonObject().put("alg", Jwt.ALG).put("typ", typ).put("kid", key.kid());
+  }
+
+  static String normaliseScope(String scope) {
+    if (scope == null || scope.isBlank()) return DEFAULT_SCOPE;
+    Set<String> parts = new LinkedHashSet<>();
+    for (String part : scope.trim().split("\\s+")) {
+      if (SCOPE_TOKEN.matcher(part).matches()) parts.add(part);
+    }
+    return parts.isEmpty() ? DEFAULT_SCOPE : String.join(" ", parts);
+  }
+
+  private static String newJti() {
+    return UUID.randomUUID().toString();
+  }
+}
