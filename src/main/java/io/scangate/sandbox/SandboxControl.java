@@ -235,9 +235,7 @@ final class SandboxControl {
   }
 
   private static JsonObject body(RoutingContext ctx) {
-    JsonObject body = ctx.body().asJsonObject(); // invalid JSON becomes invalid_json
-    if (body == null) throw ApiException.badRequest("invalid_request", "A JSON object body is required");
-    return body;
+    return io.scangate.http.JsonInput.body(ctx);
   }
 
   private static String text(JsonObject body, String field) {

@@ -2,6 +2,7 @@ package io.scangate.token;
 
 import io.scangate.error.ApiException;
 import io.scangate.http.BasicAuth;
+import io.scangate.http.JsonInput;
 
 import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Application;
@@ -19,13 +20,8 @@ final class OAuthRequests {
   static String param(RoutingContext ctx, String name) {
     String type = ctx.request().getHeader("Content-Type");
     if (type != null && type.toLowerCase().startsWith("application/json")) {
-      JsonObject body;
-      try {
-        body = ctx.body().asJsonObject();
-      } catch (RuntimeException e) {
-        throw new ApiException(400, "invalid_request", "the request body is not a JSON object");
-      }
-      return body != null && body.getValue(name) instanceof String s && !s.isEmpty() ? s : null;
+      JsonObject body = JsonInput.body(ctx);
+      return body.getValue(name) instanceof String s && !s.isEmpty() ? s : null;
     }
     List<String> values = ctx.request().formAttributes().getAll(name);
     if (values.size() > 1) throw new ApiException(400, "invalid_request", "parameter " + name + " is repeated");
