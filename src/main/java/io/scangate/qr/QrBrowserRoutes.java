@@ -1,8 +1,6 @@
 package io.scangate.qr;
 
-import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
-import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.error.ApiException;
 import io.scangate.http.JsonInput;
@@ -14,7 +12,6 @@ import io.scangate.http.Responses;
 import io.scangate.http.Routes;
 import io.scangate.http.SseStream;
 import io.scangate.qr.QrSession.Status;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
