@@ -61,6 +61,8 @@ public final class ConfigLoader {
   static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9_:.{}-]{0,64}");
   static final Pattern REDIS_MASTER_NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
   static final Pattern WECHAT_USER_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  /** {@code start} refuses a shorter {@code tokens.keyEncryptionKey} (CONTRACT section 1). */
+  static final int MIN_KEY_ENCRYPTION_KEY_LENGTH = 32;
   /** {@code start} refuses shorter admin API keys: they are bearer secrets for the whole user base. */
   static final int MIN_ADMIN_API_KEY_LENGTH = 16;
 
@@ -267,6 +269,17 @@ public final class ConfigLoader {
         if (!tokens.has("keyEncryptionKey")) tokens.problem("keyEncryptionKey", "is required (it encrypts signing keys at rest)");
         else if (kek != null) tokens.problem("keyEncryptionKey", "must not be empty");
         return null;
+      }
+      if (!profile.dev()) {
+        // CONTRACT section 1: start refuses a short key, and start-dev's published one.
+        if (kek.equals(DEV_KEY_ENCRYPTION_KEY)) {
+          tokens.problem("keyEncryptionKey", "must not be start-dev's built-in key (it is public)");
+          return null;
+        }
+        if (kek.length() < MIN_KEY_ENCRYPTION_KEY_LENGTH) {
+          tokens.problem("keyEncryptionKey", "must be at least " + MIN_KEY_ENCRYPTION_KEY_LENGTH + " characters");
+          return null;
+        }
       }
       return kek;
     }

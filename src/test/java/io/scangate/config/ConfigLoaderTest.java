@@ -472,13 +472,14 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void theContractsExampleValuesAreAccepted() throws Exception {
-    // Short secrets and a logo that is not there are the operator's business, not a reason to refuse to start.
+  void shortApplicationAndWeChatSecretsAndAMissingLogoAreAccepted() throws Exception {
+    // Short secrets of other parties and a logo that is not there are the operator's business, not a
+    // reason to refuse to start (the key encryption key is ours: see startRefusesAWeakKeyEncryptionKey).
     ScanGateConfig c = ConfigLoader.parse(GOOD.replace("page: \"pages/login/index\"", "page: \"pages/login/index\"\n    logo: \"conf/no-such-logo.png\""),
-        null, Map.of("KEK", "test-kek", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s", "WECHAT_MINI_SECRET", "s",
-            "ADMIN_KEY", ENV.get("ADMIN_KEY")),
+        null, Map.of("KEK", "0123456789abcdef0123456789abcdef", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s",
+            "WECHAT_MINI_SECRET", "s", "ADMIN_KEY", ENV.get("ADMIN_KEY")),
         ConfigLoader.Profile.production());
-    assertThat(c.tokens().keyEncryptionKey()).isEqualTo("test-kek");
+    assertThat(c.application("demo").orElseThrow().appSecret()).isEqualTo("demo-secret");
     assertThat(c.connection("wechat-mini-qr", ScanGateConfig.MiniProgramQrConnection.class).orElseThrow().logo()).hasFileName("no-such-logo.png");
   }
 
@@ -490,6 +491,18 @@ class ConfigLoaderTest {
     assertThat(dev.tokens().keyEncryptionKey()).isEqualTo(ConfigLoader.DEV_KEY_ENCRYPTION_KEY);
     assertThat(problemsOf("server: { publicUrl: \"https://x.example.com\" }\n" + noKek))
         .containsExactly("tokens.keyEncryptionKey: is required (it encrypts signing keys at rest)");
+  }
+
+  @Test
+  void startRefusesAWeakKeyEncryptionKey() throws Exception {
+    String thirtyOne = "0123456789abcdef0123456789abcde";
+    assertThat(problemsOf(GOOD.replace("${KEK}", thirtyOne)))
+        .containsExactly("tokens.keyEncryptionKey: must be at least 32 characters");
+    assertThat(problemsOf(GOOD.replace("${KEK}", ConfigLoader.DEV_KEY_ENCRYPTION_KEY)))
+        .containsExactly("tokens.keyEncryptionKey: must not be start-dev's built-in key (it is public)");
+    assertThat(parse(GOOD.replace("${KEK}", thirtyOne + "f")).tokens().keyEncryptionKey()).hasSize(32);
+    ScanGateConfig dev = ConfigLoader.parse(GOOD.replace("${KEK}", "short"), null, ENV, ConfigLoader.Profile.dev(null, 0, () -> 8181));
+    assertThat(dev.tokens().keyEncryptionKey()).as("start-dev protects nothing real").isEqualTo("short");
   }
 
   @Test
