@@ -348,6 +348,11 @@ class ConfigLoaderTest {
         Map.entry("WECHAT_MINI_SECRET", "s"));
     ScanGateConfig production = ConfigLoader.load(Path.of("conf/scangate.yaml"), env, ConfigLoader.Profile.production());
     assertThat(production.connections()).hasSize(3);
+    assertThat(production.redis().mode()).isEqualTo(ScanGateConfig.RedisMode.STANDALONE);
+    assertThat(production.tokens().refreshReuseInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(production.rateLimits().waitersPerIp()).isEqualTo(200);
+    assertThat(production.application("demo").orElseThrow().postLogoutRedirectUris()).hasSize(1);
+    assertThat(production.admin()).isEqualTo(ScanGateConfig.Admin.DEFAULT);
     ScanGateConfig dev = ConfigLoader.load(Path.of("conf/dev.yaml"), Map.of(), ConfigLoader.Profile.dev(null, 0, () -> 8181));
     assertThat(dev.server().publicUrl()).isEqualTo("http://127.0.0.1:8181");
   }
