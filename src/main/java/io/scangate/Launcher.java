@@ -138,7 +138,10 @@ public final class Launcher implements Callable<Integer> {
         err.println("scangate: could not start the embedded servers: " + ScanGate.rootMessage(e));
         return EXIT_START_FAILED;
       }
-      cfg = cfg.withServers(servers.redisUrl(), servers.postgresUrl());
+      // SCANGATE_REDIS_URL keeps the file's redis.mode, nodes and masterName; the embedded Redis is one plain server.
+      cfg = cfg.withServers(servers.redisEmbedded()
+          ? new ScanGateConfig.RedisSettings(servers.redisUrl(), cfg.redis().keyPrefix())
+          : cfg.redis().withUrl(servers.redisUrl()), servers.postgresUrl());
       return serve(cfg, ScanGate.Options.dev(null), servers, spec.commandLine().getOut(), err);
     }
 

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.scangate.config.ScanGateConfig.AccountLinking;
+import io.scangate.config.ScanGateConfig.Admin;
+import io.scangate.config.ScanGateConfig.AdminUser;
+import io.scangate.config.ScanGateConfig.AdminUserKind;
 import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.Cidr;
 import io.scangate.config.ScanGateConfig.ConfirmMode;
@@ -18,6 +21,9 @@ import io.scangate.config.ScanGateConfig.LinkingField;
 import io.scangate.config.ScanGateConfig.LinkingMode;
 import io.scangate.config.ScanGateConfig.MessageMode;
 import io.scangate.config.ScanGateConfig.QrStyle;
+import io.scangate.config.ScanGateConfig.RedisMode;
+import io.scangate.config.ScanGateConfig.RedisSettings;
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.scangate.config.ScanGateConfig.VerificationFile;
 
 import java.io.IOException;
@@ -31,7 +37,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.function.IntSupplier;
 import java.util.regex.Pattern;
 
@@ -50,6 +58,13 @@ public final class ConfigLoader {
   static final Pattern USER_POOL_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
   static final Pattern VERIFICATION_FILE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}\\.txt");
   static final Pattern MINI_PROGRAM_PAGE = Pattern.compile("[A-Za-z0-9_/.-]{1,128}");
+  static final Pattern KEY_PREFIX = Pattern.compile("[A-Za-z0-9_:.{}-]{0,64}");
+  static final Pattern REDIS_MASTER_NAME = Pattern.compile("[A-Za-z0-9_.:-]{1,128}");
+  static final Pattern WECHAT_USER_ID = Pattern.compile("[A-Za-z0-9_-]{1,128}");
+  /** {@code start} refuses a shorter {@code tokens.keyEncryptionKey} (CONTRACT section 1). */
+  static final int MIN_KEY_ENCRYPTION_KEY_LENGTH = 32;
+  /** {@code start} refuses shorter admin API keys: they are bearer secrets for the whole user base. */
+  static final int MIN_ADMIN_API_KEY_LENGTH = 16;
 
   static final String WECHAT_API = "https://api.weixin.qq.com";
   /** Only for start-dev, when its file sets no key: never protects anything real. */
@@ -101,12 +116,7 @@ public final class ConfigLoader {
 
     ScanGateConfig read(Section root) {
       ScanGateConfig.Server server = server(root.section("server"));
-      Section redis = root.section("redis");
-      var redisSettings = new ScanGateConfig.RedisSettings(
-          url(redis, "url", "redis://127.0.0.1:6379", Set.of("redis", "rediss", "unix")),
-          redis.matching("keyPrefix", "scangate:", Pattern.compile("[A-Za-z0-9_:.{}-]{0,64}"),
-              "must be at most 64 characters [A-Za-z0-9_:.{}-]"));
-      redis.rejectUnknownFields();
+      RedisSettings redisSettings = redis(root.section("redis"));
 
       Section postgres = root.section("postgres");
       var postgresSettings = new ScanGateConfig.PostgresSettings(
@@ -130,7 +140,11 @@ public final class ConfigLoader {
           tokens.duration("accessTokenTtl", Duration.ofHours(2), minute, Duration.ofDays(1)),
           tokens.duration("idTokenTtl", Duration.ofHours(2), minute, Duration.ofDays(1)),
           tokens.duration("refreshTokenTtl", Duration.ofDays(30), Duration.ofHours(1), Duration.ofDays(365)),
-          keyEncryptionKey(tokens));
+          keyEncryptionKey(tokens),
+          signingAlgorithm(tokens, ScanGateConfig.Tokens.DEFAULT_SIGNING_ALGORITHM),
+          tokens.duration("ssoSessionTtl", ScanGateConfig.Tokens.DEFAULT_SSO_SESSION_TTL, minute, Duration.ofDays(30)),
+          tokens.duration("refreshReuseInterval", ScanGateConfig.Tokens.DEFAULT_REFRESH_REUSE_INTERVAL, Duration.ZERO,
+              Duration.ofMinutes(5)));
       tokens.rejectUnknownFields();
 
       Section qr = root.section("qr");
@@ -151,18 +165,22 @@ public final class ConfigLoader {
       var rateLimits = new ScanGateConfig.RateLimits(
           limits.integer("sessionsPerMinutePerIp", 30, 1, 1_000_000),
           limits.integer("sessionsPerMinutePerApp", 600, 1, 10_000_000),
-          limits.integer("scansPerMinutePerUser", 30, 1, 1_000_000));
+          limits.integer("scansPerMinutePerUser", 30, 1, 1_000_000),
+          limits.integer("waitersPerSession", ScanGateConfig.RateLimits.DEFAULT_WAITERS_PER_SESSION, 1, 10_000),
+          limits.integer("waitersPerIp", ScanGateConfig.RateLimits.DEFAULT_WAITERS_PER_IP, 1, 1_000_000));
       limits.rejectUnknownFields();
 
       List<Connection> connections = root.sections("connections", this::connection);
       checkUnique(root, "connections", connections.stream().map(Connection::identifier).toList(), "identifier");
       Set<String> known = new HashSet<>(connections.stream().map(Connection::identifier).toList());
-      List<Application> applications = root.sections("applications", s -> application(s, connections, known));
+      List<Application> applications = root.sections("applications",
+          s -> application(s, connections, known, tokensSettings.signingAlgorithm()));
       checkUnique(root, "applications", applications.stream().map(Application::appId).toList(), "appId");
+      Admin admin = admin(root.section("admin"));
       root.rejectUnknownFields();
 
       return new ScanGateConfig(server, redisSettings, postgresSettings, wechatSettings, userPoolId, tokensSettings,
-          qrSettings, webhookSettings, rateLimits, applications, connections);
+          qrSettings, webhookSettings, rateLimits, applications, connections, admin);
     }
 
     private ScanGateConfig.Server server(Section s) {
@@ -171,6 +189,8 @@ public final class ConfigLoader {
       int filePort = s.integer("port", 8080, 0, 65535);
       String host = profile.hostOverride() != null ? profile.hostOverride() : fileHost;
       int port = profile.portOverride() != null ? profile.portOverride() : filePort;
+      Integer metricsPort = s.optionalInteger("metricsPort", 1, 65535);
+      if (metricsPort != null && metricsPort == port) s.problem("metricsPort", "must differ from server.port");
       if (port == 0 && profile.freePort() != null) port = profile.freePort().getAsInt();
       String publicUrl = s.has("publicUrl")
           ? trimSlash(url(s, "publicUrl", null, Set.of("http", "https")))
@@ -186,7 +206,59 @@ public final class ConfigLoader {
         }
       }
       s.rejectUnknownFields();
-      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies));
+      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort);
+    }
+
+    private RedisSettings redis(Section s) {
+      RedisMode mode = s.choice("mode", RedisMode.STANDALONE, RedisMode.class);
+      boolean standalone = mode == RedisMode.STANDALONE;
+      String url = url(s, "url", "redis://127.0.0.1:6379", Set.of("redis", "rediss", "unix"));
+      if (!standalone && url != null && url.startsWith("unix:")) {
+        s.problem("url", "must be a redis:// or rediss:// URL in " + mode.name().toLowerCase(Locale.ROOT) + " mode");
+      }
+      List<String> nodes = s.strings("nodes", List.of(),
+          node -> isUrl(node, Set.of("redis", "rediss")) ? null : "must be a redis:// or rediss:// URL");
+      if (standalone && s.has("nodes") && !nodes.isEmpty()) s.problem("nodes", "only applies to modes cluster and sentinel");
+      // The contract's own example sets masterName with mode standalone: accepted there, and ignored.
+      String masterName = s.matching("masterName", null, REDIS_MASTER_NAME, "must be 1-128 characters [A-Za-z0-9_.:-]");
+      if (mode == RedisMode.SENTINEL && masterName == null && !s.has("masterName")) {
+        s.problem("masterName", "is required when mode is sentinel");
+      }
+      String keyPrefix = s.matching("keyPrefix", "scangate:", KEY_PREFIX, "must be at most 64 characters [A-Za-z0-9_:.{}-]");
+      if (mode == RedisMode.CLUSTER && (keyPrefix.contains("{") || keyPrefix.contains("}"))) {
+        s.problem("keyPrefix", "must not contain { or } in cluster mode (a hash tag would put every key in one slot)");
+      }
+      s.rejectUnknownFields();
+      return new RedisSettings(url, keyPrefix, mode, nodes, masterName);
+    }
+
+    private SigningAlgorithm signingAlgorithm(Section s, SigningAlgorithm defaultValue) {
+      String name = s.text("signingAlgorithm", null);
+      if (name == null) return defaultValue;
+      Optional<SigningAlgorithm> algorithm = SigningAlgorithm.of(name);
+      if (algorithm.isEmpty()) s.problem("signingAlgorithm", "must be one of " + SigningAlgorithm.choices());
+      return algorithm.orElse(defaultValue);
+    }
+
+    private Admin admin(Section s) {
+      Set<String> seenKeys = new HashSet<>();
+      List<String> apiKeys = s.strings("apiKeys", List.of(), key -> {
+        if (key.isEmpty()) return "must not be empty";
+        if (!profile.dev() && key.length() < MIN_ADMIN_API_KEY_LENGTH) {
+          return "must be at least " + MIN_ADMIN_API_KEY_LENGTH + " characters (use 32+ random characters)";
+        }
+        return seenKeys.add(key) ? null : "is listed twice";
+      });
+      Set<AdminUser> seenUsers = new HashSet<>();
+      List<String> users = s.strings("users", List.of(), user -> {
+        AdminUser parsed = adminUser(user);
+        if (parsed == null) return "must be a user id (a UUID), unionid:... or openid:...";
+        return seenUsers.add(parsed) ? null : "is listed twice";
+      });
+      Duration retention = s.duration("auditRetention", Admin.DEFAULT_AUDIT_RETENTION, Duration.ofDays(1),
+          Duration.ofDays(3650));
+      s.rejectUnknownFields();
+      return new Admin(apiKeys, users.stream().map(ConfigLoader::adminUser).toList(), retention);
     }
 
     private String keyEncryptionKey(Section tokens) {
@@ -197,6 +269,17 @@ public final class ConfigLoader {
         if (!tokens.has("keyEncryptionKey")) tokens.problem("keyEncryptionKey", "is required (it encrypts signing keys at rest)");
         else if (kek != null) tokens.problem("keyEncryptionKey", "must not be empty");
         return null;
+      }
+      if (!profile.dev()) {
+        // CONTRACT section 1: start refuses a short key, and start-dev's published one.
+        if (kek.equals(DEV_KEY_ENCRYPTION_KEY)) {
+          tokens.problem("keyEncryptionKey", "must not be start-dev's built-in key (it is public)");
+          return null;
+        }
+        if (kek.length() < MIN_KEY_ENCRYPTION_KEY_LENGTH) {
+          tokens.problem("keyEncryptionKey", "must be at least " + MIN_KEY_ENCRYPTION_KEY_LENGTH + " characters");
+          return null;
+        }
       }
       return kek;
     }
@@ -327,9 +410,13 @@ public final class ConfigLoader {
       return new AccountLinking(mode, List.copyOf(fields));
     }
 
-    private Application application(Section s, List<Connection> connections, Set<String> known) {
+    private Application application(Section s, List<Connection> connections, Set<String> known,
+                                    SigningAlgorithm defaultAlgorithm) {
       String appId = s.matching("appId", null, APP_ID, "must be 1-64 characters [A-Za-z0-9_.-]");
       if (appId == null && !s.has("appId")) s.problem("appId", "is required");
+      if (Application.ADMIN_CLIENT_ID.equals(appId)) {
+        s.problem("appId", Application.ADMIN_CLIENT_ID + " is reserved for the administration page");
+      }
       String secret = s.text("appSecret", null);
       if (secret != null && secret.isEmpty()) s.problem("appSecret", "must not be empty");
       String name = s.text("name", appId);
@@ -355,23 +442,17 @@ public final class ConfigLoader {
       if (exchangeAuth == ExchangeAuth.SECRET && secret == null) {
         s.problem("appSecret", "is required when exchangeAuth is secret");
       }
+      List<String> postLogout = s.strings("postLogoutRedirectUris", List.of(), ConfigLoader::redirectUriProblem);
+      SigningAlgorithm algorithm = signingAlgorithm(s, defaultAlgorithm);
       if (appId == null) return null;
       return new Application(appId, secret, name, redirectUris, callbackUrl,
-          origins.stream().map(ConfigLoader::trimSlash).toList(), enabled, exchangeAuth);
+          origins.stream().map(ConfigLoader::trimSlash).toList(), enabled, exchangeAuth, postLogout, algorithm);
     }
 
     private String url(Section s, String field, String defaultValue, Set<String> schemes) {
       String value = s.text(field, defaultValue);
       if (value == null) return null;
-      try {
-        URI uri = new URI(value.trim());
-        if (uri.getScheme() != null && schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))
-            && (uri.getHost() != null || "unix".equals(uri.getScheme()))) {
-          return value.trim();
-        }
-      } catch (URISyntaxException ignored) {
-        // reported below
-      }
+      if (isUrl(value, schemes)) return value.trim();
       s.problem(field, "must be a " + String.join(" or ", schemes.stream().sorted().map(x -> x + "://").toList()) + " URL");
       return defaultValue;
     }
@@ -391,6 +472,38 @@ public final class ConfigLoader {
       if (Files.exists(besideFile)) return besideFile;
       Path parent = baseDir.getParent();
       return parent != null && Files.exists(parent.resolve(p)) ? parent.resolve(p) : p;
+    }
+  }
+
+  static boolean isUrl(String value, Set<String> schemes) {
+    try {
+      URI uri = new URI(value.trim());
+      return uri.getScheme() != null && schemes.contains(uri.getScheme().toLowerCase(Locale.ROOT))
+          && (uri.getHost() != null || "unix".equals(uri.getScheme()));
+    } catch (URISyntaxException e) {
+      return false;
+    }
+  }
+
+  /** An {@code admin.users} entry, or null if it is none. */
+  static AdminUser adminUser(String entry) {
+    String value = entry.trim();
+    int colon = value.indexOf(':');
+    if (colon > 0) {
+      String kind = value.substring(0, colon);
+      String id = value.substring(colon + 1);
+      if (!WECHAT_USER_ID.matcher(id).matches()) return null;
+      return switch (kind) {
+        case "unionid" -> new AdminUser(AdminUserKind.UNIONID, id);
+        case "openid" -> new AdminUser(AdminUserKind.OPENID, id);
+        default -> null;
+      };
+    }
+    if (value.length() != 36) return null; // UUID.fromString accepts shortened forms too
+    try {
+      return new AdminUser(AdminUserKind.ID, UUID.fromString(value).toString());
+    } catch (IllegalArgumentException e) {
+      return null;
     }
   }
 

@@ -21,22 +21,112 @@ public record ScanGateConfig(
     Webhook webhook,
     RateLimits rateLimits,
     List<Application> applications,
-    List<Connection> connections) {
+    List<Connection> connections,
+    Admin admin) {
 
-  public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {}
+  /** Without an {@code admin} section: no API keys, no admin users, the default audit retention. */
+  public ScanGateConfig(Server server, RedisSettings redis, PostgresSettings postgres, WeChat wechat, String userPoolId,
+                        Tokens tokens, Qr qr, Webhook webhook, RateLimits rateLimits, List<Application> applications,
+                        List<Connection> connections) {
+    this(server, redis, postgres, wechat, userPoolId, tokens, qr, webhook, rateLimits, applications, connections,
+        Admin.DEFAULT);
+  }
 
-  public record RedisSettings(String url, String keyPrefix) {}
+  /**
+   * @param metricsPort where {@code /metrics} is served, or null for the main port. Only parsed and
+   *     validated today: the gateway still serves {@code /metrics} on the main port.
+   */
+  public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort) {
+
+    public Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {
+      this(host, port, publicUrl, trustedProxies, null);
+    }
+  }
+
+  public enum RedisMode { STANDALONE, CLUSTER, SENTINEL }
+
+  /**
+   * @param url the server, or the first seed node (cluster) or sentinel (sentinel)
+   * @param nodes more seed nodes or sentinels; empty in standalone mode
+   * @param masterName the sentinel set's master; ignored unless the mode is sentinel
+   */
+  public record RedisSettings(String url, String keyPrefix, RedisMode mode, List<String> nodes, String masterName) {
+
+    public RedisSettings {
+      nodes = List.copyOf(nodes);
+    }
+
+    /** A single standalone server. */
+    public RedisSettings(String url, String keyPrefix) {
+      this(url, keyPrefix, RedisMode.STANDALONE, List.of(), null);
+    }
+
+    /** The same on another first server (start-dev's {@code SCANGATE_REDIS_URL}, a test's): mode, nodes and master kept. */
+    public RedisSettings withUrl(String newUrl) {
+      return new RedisSettings(newUrl, keyPrefix, mode, nodes, masterName);
+    }
+
+    @Override
+    public String toString() {
+      // URLs may carry a password.
+      return "RedisSettings[mode=" + mode + ", keyPrefix=" + keyPrefix + ", nodes=" + nodes.size()
+          + (masterName == null ? "" : ", masterName=" + masterName) + ", url=***]";
+    }
+  }
 
   public record PostgresSettings(String url, int poolSize) {}
 
   public record WeChat(String apiBaseUrl) {}
 
+  /** A JWS algorithm tokens can be signed with, by its JOSE name. */
+  public enum SigningAlgorithm {
+    RS256("RS256"), ES256("ES256"), EDDSA("EdDSA");
+
+    public final String jose;
+
+    SigningAlgorithm(String jose) {
+      this.jose = jose;
+    }
+
+    /** By JOSE name, ignoring case. */
+    public static Optional<SigningAlgorithm> of(String name) {
+      for (SigningAlgorithm a : values()) {
+        if (a.jose.equalsIgnoreCase(name.trim())) return Optional.of(a);
+      }
+      return Optional.empty();
+    }
+
+    static String choices() {
+      return String.join(" | ", java.util.Arrays.stream(values()).map(a -> a.jose).toList());
+    }
+  }
+
+  /**
+   * @param signingAlgorithm the default algorithm of the tokens (per application: {@link Application#signingAlgorithm()}).
+   *     Only parsed and validated today: the current build signs every token with ES256.
+   * @param ssoSessionTtl how long the hosted page remembers a login (single sign-on)
+   * @param refreshReuseInterval a retried refresh within this gets the same successor ({@link Duration#ZERO}: never)
+   */
   public record Tokens(String issuer, Duration accessTokenTtl, Duration idTokenTtl,
-                       Duration refreshTokenTtl, String keyEncryptionKey) {
+                       Duration refreshTokenTtl, String keyEncryptionKey, SigningAlgorithm signingAlgorithm,
+                       Duration ssoSessionTtl, Duration refreshReuseInterval) {
+
+    public static final SigningAlgorithm DEFAULT_SIGNING_ALGORITHM = SigningAlgorithm.RS256;
+    public static final Duration DEFAULT_SSO_SESSION_TTL = Duration.ofHours(8);
+    public static final Duration DEFAULT_REFRESH_REUSE_INTERVAL = Duration.ofSeconds(10);
+
+    public Tokens(String issuer, Duration accessTokenTtl, Duration idTokenTtl, Duration refreshTokenTtl,
+                  String keyEncryptionKey) {
+      this(issuer, accessTokenTtl, idTokenTtl, refreshTokenTtl, keyEncryptionKey, DEFAULT_SIGNING_ALGORITHM,
+          DEFAULT_SSO_SESSION_TTL, DEFAULT_REFRESH_REUSE_INTERVAL);
+    }
+
     @Override
     public String toString() {
       return "Tokens[issuer=" + issuer + ", accessTokenTtl=" + accessTokenTtl + ", idTokenTtl=" + idTokenTtl
-          + ", refreshTokenTtl=" + refreshTokenTtl + ", keyEncryptionKey=***]";
+          + ", refreshTokenTtl=" + refreshTokenTtl + ", signingAlgorithm=" + signingAlgorithm.jose
+          + ", ssoSessionTtl=" + ssoSessionTtl + ", refreshReuseInterval=" + refreshReuseInterval
+          + ", keyEncryptionKey=***]";
     }
   }
 
@@ -44,13 +134,46 @@ public record ScanGateConfig(
 
   public record Webhook(Duration maxClockSkew, int maxBodyBytes) {}
 
-  public record RateLimits(int sessionsPerMinutePerIp, int sessionsPerMinutePerApp, int scansPerMinutePerUser) {}
+  /**
+   * @param waitersPerSession browsers waiting on one session (long poll + SSE); not enforced yet
+   * @param waitersPerIp browsers waiting from one client IP; not enforced yet
+   */
+  public record RateLimits(int sessionsPerMinutePerIp, int sessionsPerMinutePerApp, int scansPerMinutePerUser,
+                           int waitersPerSession, int waitersPerIp) {
+
+    public static final int DEFAULT_WAITERS_PER_SESSION = 8;
+    public static final int DEFAULT_WAITERS_PER_IP = 200;
+
+    public RateLimits(int sessionsPerMinutePerIp, int sessionsPerMinutePerApp, int scansPerMinutePerUser) {
+      this(sessionsPerMinutePerIp, sessionsPerMinutePerApp, scansPerMinutePerUser, DEFAULT_WAITERS_PER_SESSION,
+          DEFAULT_WAITERS_PER_IP);
+    }
+  }
 
   public enum ExchangeAuth { NONE, SECRET }
 
+  /**
+   * @param postLogoutRedirectUris where RP-initiated logout may send the browser back to
+   * @param signingAlgorithm this application's tokens: its own setting, else {@code tokens.signingAlgorithm}
+   */
   public record Application(String appId, String appSecret, String name, List<String> redirectUris,
                             String callbackUrl, List<String> allowedOrigins, List<String> connections,
-                            ExchangeAuth exchangeAuth) {
+                            ExchangeAuth exchangeAuth, List<String> postLogoutRedirectUris,
+                            SigningAlgorithm signingAlgorithm) {
+
+    /** The client id the administration page logs in as; no configured application may use it. */
+    public static final String ADMIN_CLIENT_ID = "scangate-admin";
+
+    public Application {
+      postLogoutRedirectUris = List.copyOf(postLogoutRedirectUris);
+    }
+
+    public Application(String appId, String appSecret, String name, List<String> redirectUris, String callbackUrl,
+                       List<String> allowedOrigins, List<String> connections, ExchangeAuth exchangeAuth) {
+      this(appId, appSecret, name, redirectUris, callbackUrl, allowedOrigins, connections, exchangeAuth, List.of(),
+          Tokens.DEFAULT_SIGNING_ALGORITHM);
+    }
+
     public boolean enables(String connectionIdentifier) {
       return connections.contains(connectionIdentifier);
     }
@@ -58,6 +181,36 @@ public record ScanGateConfig(
     @Override
     public String toString() {
       return "Application[appId=" + appId + ", name=" + name + ", appSecret=***]";
+    }
+  }
+
+  /** Who may use the administration API and page (CONTRACT section 11). */
+  public record Admin(List<String> apiKeys, List<AdminUser> users, Duration auditRetention) {
+
+    public static final Duration DEFAULT_AUDIT_RETENTION = Duration.ofDays(180);
+    public static final Admin DEFAULT = new Admin(List.of(), List.of(), DEFAULT_AUDIT_RETENTION);
+
+    public Admin {
+      apiKeys = List.copyOf(apiKeys);
+      users = List.copyOf(users);
+    }
+
+    @Override
+    public String toString() {
+      return "Admin[apiKeys=" + apiKeys.size() + " (***), users=" + users + ", auditRetention=" + auditRetention + "]";
+    }
+  }
+
+  public enum AdminUserKind { ID, UNIONID, OPENID }
+
+  /**
+   * One entry of {@code admin.users}: a user id (a UUID, lower case), or a WeChat {@code unionid:...}
+   * or {@code openid:...} naming the user who has that identity.
+   */
+  public record AdminUser(AdminUserKind kind, String value) {
+    @Override
+    public String toString() {
+      return kind == AdminUserKind.ID ? value : kind.name().toLowerCase(java.util.Locale.ROOT) + ":" + value;
     }
   }
 
@@ -208,11 +361,18 @@ public record ScanGateConfig(
     }
   }
 
-  /** The same configuration on other Redis and PostgreSQL servers (start-dev's, or a test's). */
+  /**
+   * The same configuration on other Redis and PostgreSQL servers (start-dev's, or a test's); the
+   * Redis mode, nodes and master name are kept.
+   */
   public ScanGateConfig withServers(String redisUrl, String postgresUrl) {
-    return new ScanGateConfig(server, new RedisSettings(redisUrl, redis.keyPrefix()),
-        new PostgresSettings(postgresUrl, postgres.poolSize()), wechat, userPoolId, tokens, qr, webhook, rateLimits,
-        applications, connections);
+    return withServers(redis.withUrl(redisUrl), postgresUrl);
+  }
+
+  /** The same configuration on these Redis settings and this PostgreSQL server. */
+  public ScanGateConfig withServers(RedisSettings redisSettings, String postgresUrl) {
+    return new ScanGateConfig(server, redisSettings, new PostgresSettings(postgresUrl, postgres.poolSize()), wechat,
+        userPoolId, tokens, qr, webhook, rateLimits, applications, connections, admin);
   }
 
   public Optional<Application> application(String appId) {

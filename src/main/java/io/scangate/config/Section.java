@@ -107,6 +107,12 @@ final class Section {
     return defaultValue;
   }
 
+  /** An optional whole number: null if absent (or wrong, which is reported). */
+  Integer optionalInteger(String field, int min, int max) {
+    int value = integer(field, Integer.MIN_VALUE, min, max); // min > MIN_VALUE: never a valid value
+    return value == Integer.MIN_VALUE ? null : value;
+  }
+
   boolean bool(String field, boolean defaultValue) {
     Optional<String> value = text(field);
     if (value.isEmpty()) return defaultValue;
@@ -151,6 +157,14 @@ final class Section {
 
   /** A list of scalars; {@code defaultValue} if absent. */
   List<String> strings(String field, List<String> defaultValue) {
+    return strings(field, defaultValue, value -> null);
+  }
+
+  /**
+   * A list of scalars, each checked by {@code rule} (null: fine, else the problem, reported at the
+   * item's own index); items with a problem are left out. {@code defaultValue} if absent.
+   */
+  List<String> strings(String field, List<String> defaultValue, Function<String, String> rule) {
     read.add(field);
     JsonNode value = node.path(field);
     if (value.isMissingNode() || value.isNull()) return defaultValue;
@@ -166,7 +180,11 @@ final class Section {
         problem(itemPath, "must be a single value");
         continue;
       }
-      expand(itemPath, item.asText()).ifPresent(result::add);
+      Optional<String> expanded = expand(itemPath, item.asText());
+      if (expanded.isEmpty()) continue;
+      String problem = rule.apply(expanded.get());
+      if (problem != null) problem(itemPath, problem);
+      else result.add(expanded.get());
     }
     return List.copyOf(result);
   }

@@ -60,6 +60,11 @@ public final class DevServers implements AutoCloseable {
     return redisUrl;
   }
 
+  /** True when Redis is the embedded one (a single standalone server), not {@code SCANGATE_REDIS_URL}'s. */
+  public boolean redisEmbedded() {
+    return redis != null;
+  }
+
   public String postgresUrl() {
     return postgresUrl;
   }

@@ -1,10 +1,13 @@
 package io.scangate.redis;
 
+import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.RedisSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisClientType;
 import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.RedisRole;
 
 import java.net.URI;
 
@@ -17,9 +20,20 @@ public final class RedisClients {
 
   private RedisClients() {}
 
+  /**
+   * The client options for these settings. Cluster and sentinel modes are passed to the client
+   * ({@code url} and {@code nodes} as seeds or sentinels; in sentinel mode it always talks to the
+   * master), but the gateway's multi-key scripts do not yet keep their keys in one cluster slot.
+   */
   public static RedisOptions options(RedisSettings settings) {
-    return new RedisOptions()
-        .setConnectionString(settings.url())
+    RedisOptions options = new RedisOptions().setConnectionString(settings.url());
+    switch (settings.mode()) {
+      case STANDALONE -> options.setType(RedisClientType.STANDALONE);
+      case CLUSTER -> options.setType(RedisClientType.CLUSTER);
+      case SENTINEL -> options.setType(RedisClientType.SENTINEL).setMasterName(settings.masterName()).setRole(RedisRole.MASTER);
+    }
+    if (settings.mode() != ScanGateConfig.RedisMode.STANDALONE) settings.nodes().forEach(options::addConnectionString);
+    return options
         .setMaxPoolSize(16)
         .setMaxPoolWaiting(20_000)
         .setMaxWaitingHandlers(20_000)

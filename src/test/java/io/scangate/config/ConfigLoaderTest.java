@@ -1,8 +1,13 @@
 package io.scangate.config;
 
+import io.scangate.config.ScanGateConfig.AdminUser;
+import io.scangate.config.ScanGateConfig.AdminUserKind;
+import io.scangate.config.ScanGateConfig.Application;
 import io.scangate.config.ScanGateConfig.ConnectionType;
 import io.scangate.config.ScanGateConfig.LinkingField;
 import io.scangate.config.ScanGateConfig.MessageMode;
+import io.scangate.config.ScanGateConfig.RedisMode;
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -25,7 +30,8 @@ class ConfigLoaderTest {
         port: 8080
         publicUrl: "https://login.example.com/"
         trustedProxies: ["10.0.0.0/8", "::1"]
-      redis: { url: "redis://127.0.0.1:6379", keyPrefix: "scangate:" }
+        metricsPort: 9090
+      redis: { url: "redis://127.0.0.1:6379", mode: standalone, nodes: [], masterName: "mymaster", keyPrefix: "scangate:" }
       postgres: { url: "postgresql://postgres@127.0.0.1:5432/scangate", poolSize: 8 }
       wechat: { apiBaseUrl: "https://api.weixin.qq.com" }
       userPoolId: "default"
@@ -34,9 +40,12 @@ class ConfigLoaderTest {
         idTokenTtl: PT2H
         refreshTokenTtl: P30D
         keyEncryptionKey: "${KEK}"
+        signingAlgorithm: RS256
+        ssoSessionTtl: PT8H
+        refreshReuseInterval: PT10S
       qr: { sessionTtl: PT2M, ticketTtl: PT5M, retention: PT10M }
       webhook: { maxClockSkew: PT5M, maxBodyBytes: 65536 }
-      rateLimits: { sessionsPerMinutePerIp: 30, sessionsPerMinutePerApp: 600, scansPerMinutePerUser: 30 }
+      rateLimits: { sessionsPerMinutePerIp: 30, sessionsPerMinutePerApp: 600, scansPerMinutePerUser: 30, waitersPerSession: 8, waitersPerIp: 200 }
       applications:
         - appId: "demo"
           appSecret: "${DEMO_APP_SECRET}"
@@ -44,8 +53,11 @@ class ConfigLoaderTest {
           redirectUris: ["https://demo.example.com/callback"]
           callbackUrl: "https://demo.example.com/callback"
           allowedOrigins: ["https://demo.example.com"]
+          postLogoutRedirectUris: ["https://demo.example.com/"]
+          signingAlgorithm: ES256
           connections: ["wechat-mp", "wechat-mini-qr", "wechat-mini"]
           exchangeAuth: none
+      admin: { apiKeys: ["${ADMIN_KEY}"], users: ["0B8F6C1E-3A0D-4C2B-9E3F-5A6B7C8D9E0F", "unionid:oUnion123"], auditRetention: P180D }
       connections:
         - identifier: "wechat-mp"
           type: wechat-mp-qrcode
@@ -81,7 +93,8 @@ class ConfigLoaderTest {
       "KEK", "a-key-encryption-key-of-at-least-32-chars",
       "DEMO_APP_SECRET", "demo-secret-0123456789",
       "WECHAT_MP_SECRET", "mp-secret-value",
-      "WECHAT_MINI_SECRET", "mini-secret-value");
+      "WECHAT_MINI_SECRET", "mini-secret-value",
+      "ADMIN_KEY", "admin-api-key-0123456789abcdef");
 
   static ScanGateConfig parse(String yaml) throws ConfigException {
     return ConfigLoader.parse(yaml, null, ENV, ConfigLoader.Profile.production());
@@ -118,7 +131,7 @@ class ConfigLoaderTest {
   void secretsDoNotShowInToString() throws Exception {
     ScanGateConfig c = parse(GOOD);
     assertThat(c.toString()).doesNotContain("mp-secret-value", "demo-secret-0123456789", ENV.get("KEK"),
-        "abcToken123", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+        ENV.get("ADMIN_KEY"), "abcToken123", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
   }
 
   @Test
@@ -140,10 +153,132 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void theNewerKeysHaveTheirDefaults() throws Exception {
+    ScanGateConfig c = parse("""
+        server: { publicUrl: "https://login.example.com" }
+        tokens: { keyEncryptionKey: "a-key-encryption-key-of-at-least-32-chars" }
+        applications:
+          - { appId: "a" }
+        """);
+    assertThat(c.server().metricsPort()).isNull();
+    assertThat(c.redis().mode()).isEqualTo(RedisMode.STANDALONE);
+    assertThat(c.redis().nodes()).isEmpty();
+    assertThat(c.redis().masterName()).isNull();
+    assertThat(c.tokens().signingAlgorithm()).isEqualTo(SigningAlgorithm.RS256);
+    assertThat(c.tokens().ssoSessionTtl()).isEqualTo(Duration.ofHours(8));
+    assertThat(c.tokens().refreshReuseInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(c.rateLimits().waitersPerSession()).isEqualTo(8);
+    assertThat(c.rateLimits().waitersPerIp()).isEqualTo(200);
+    Application a = c.application("a").orElseThrow();
+    assertThat(a.postLogoutRedirectUris()).isEmpty();
+    assertThat(a.signingAlgorithm()).isEqualTo(SigningAlgorithm.RS256);
+    assertThat(c.admin().apiKeys()).isEmpty();
+    assertThat(c.admin().users()).isEmpty();
+    assertThat(c.admin().auditRetention()).isEqualTo(Duration.ofDays(180));
+  }
+
+  @Test
+  void theNewerKeysParseIntoTypedValues() throws Exception {
+    ScanGateConfig c = parse(GOOD);
+    assertThat(c.server().metricsPort()).isEqualTo(9090);
+    assertThat(c.redis().mode()).isEqualTo(RedisMode.STANDALONE);
+    assertThat(c.redis().masterName()).as("accepted with standalone (the contract's example), and ignored")
+        .isEqualTo("mymaster");
+    assertThat(c.tokens().signingAlgorithm()).isEqualTo(SigningAlgorithm.RS256);
+    Application demo = c.application("demo").orElseThrow();
+    assertThat(demo.postLogoutRedirectUris()).containsExactly("https://demo.example.com/");
+    assertThat(demo.signingAlgorithm()).isEqualTo(SigningAlgorithm.ES256);
+    assertThat(c.admin().apiKeys()).containsExactly(ENV.get("ADMIN_KEY"));
+    assertThat(c.admin().users()).containsExactly(
+        new AdminUser(AdminUserKind.ID, "0b8f6c1e-3a0d-4c2b-9e3f-5a6b7c8d9e0f"),
+        new AdminUser(AdminUserKind.UNIONID, "oUnion123"));
+
+    ScanGateConfig other = parse(GOOD
+        .replace("mode: standalone, nodes: []", "mode: sentinel, nodes: [\"redis://10.0.0.2:26379\", \"rediss://10.0.0.3:26379\"]")
+        .replace("signingAlgorithm: RS256", "signingAlgorithm: eddsa")
+        .replace("    signingAlgorithm: ES256\n", "")
+        .replace("refreshReuseInterval: PT10S", "refreshReuseInterval: PT0S")
+        .replace("\"unionid:oUnion123\"", "\"openid:o-Open_1\"")
+        .replace("auditRetention: P180D", "auditRetention: P3650D"));
+    assertThat(other.redis().mode()).isEqualTo(RedisMode.SENTINEL);
+    assertThat(other.redis().nodes()).containsExactly("redis://10.0.0.2:26379", "rediss://10.0.0.3:26379");
+    assertThat(other.tokens().signingAlgorithm()).isEqualTo(SigningAlgorithm.EDDSA);
+    assertThat(other.application("demo").orElseThrow().signingAlgorithm()).as("follows tokens.signingAlgorithm")
+        .isEqualTo(SigningAlgorithm.EDDSA);
+    assertThat(other.tokens().refreshReuseInterval()).isZero();
+    assertThat(other.admin().users()).contains(new AdminUser(AdminUserKind.OPENID, "o-Open_1"));
+    assertThat(other.admin().auditRetention()).isEqualTo(Duration.ofDays(3650));
+  }
+
+  @Test
+  void clusterModeTakesSeedNodes() throws Exception {
+    ScanGateConfig c = parse(GOOD.replace("mode: standalone, nodes: [], masterName: \"mymaster\", ",
+        "mode: cluster, nodes: [\"redis://10.0.0.2:6379\"], "));
+    assertThat(c.redis().mode()).isEqualTo(RedisMode.CLUSTER);
+    assertThat(c.redis().url()).isEqualTo("redis://127.0.0.1:6379");
+    assertThat(c.redis().nodes()).containsExactly("redis://10.0.0.2:6379");
+  }
+
+  @Test
+  void theNewerKeysReportEveryProblemAtOnce() {
+    List<String> problems = problemsOf(GOOD
+        .replace("metricsPort: 9090", "metricsPort: 8080")
+        .replace("mode: standalone, nodes: [], masterName: \"mymaster\", ", "mode: sentinel, nodes: [\"http://x\"], ")
+        .replace("signingAlgorithm: RS256", "signingAlgorithm: HS256")
+        .replace("ssoSessionTtl: PT8H", "ssoSessionTtl: P31D")
+        .replace("waitersPerIp: 200", "waitersPerIp: 0")
+        .replace("appId: \"demo\"", "appId: \"scangate-admin\"")
+        .replace("postLogoutRedirectUris: [\"https://demo.example.com/\"]", "postLogoutRedirectUris: [\"https://demo.example.com/\", \"bye\"]")
+        .replace("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"tiny!secret\", \"${ADMIN_KEY}\"]")
+        .replace("\"unionid:oUnion123\"", "\"alice\"")
+        .replace("auditRetention: P180D", "auditRetention: PT1H"));
+    assertThat(problems).containsExactlyInAnyOrder(
+        "server.metricsPort: must differ from server.port",
+        "redis.nodes[0]: must be a redis:// or rediss:// URL",
+        "redis.masterName: is required when mode is sentinel",
+        "tokens.signingAlgorithm: must be one of RS256 | ES256 | EdDSA",
+        "tokens.ssoSessionTtl: must be between PT1M and PT720H",
+        "rateLimits.waitersPerIp: must be a whole number from 1 to 1000000",
+        "applications[0].appId: scangate-admin is reserved for the administration page",
+        "applications[0].postLogoutRedirectUris[1]: must be an absolute URL",
+        "admin.apiKeys[0]: must be at least 16 characters (use 32+ random characters)",
+        "admin.users[1]: must be a user id (a UUID), unionid:... or openid:...",
+        "admin.auditRetention: must be between PT24H and PT87600H");
+    assertThat(String.join("\n", problems)).doesNotContain("tiny!secret");
+  }
+
+  @Test
+  void startDevTakesShortAdminKeysButNotEmptyOnes() throws Exception {
+    String shortKey = GOOD.replace("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"dev\"]");
+    ScanGateConfig dev = ConfigLoader.parse(shortKey, null, ENV, ConfigLoader.Profile.dev(null, 0, () -> 8181));
+    assertThat(dev.admin().apiKeys()).containsExactly("dev");
+    assertThat(problemsOf(shortKey)).containsExactly("admin.apiKeys[0]: must be at least 16 characters (use 32+ random characters)");
+    assertThat(assertThrows(ConfigException.class, () -> ConfigLoader.parse(GOOD.replace("${ADMIN_KEY}", ""), null, ENV,
+        ConfigLoader.Profile.dev(null, 0, () -> 8181))).problems()).containsExactly("admin.apiKeys[0]: must not be empty");
+  }
+
+  @Test
+  void anUnsetAdminKeyVariableIsNamedAtItsIndex() {
+    assertThat(problemsOf(GOOD.replace("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"${NOT_SET_ANYWHERE}\", \"short\"]")))
+        .containsExactly("admin.apiKeys[0]: environment variable NOT_SET_ANYWHERE is not set",
+            "admin.apiKeys[1]: must be at least 16 characters (use 32+ random characters)");
+    assertThat(problemsOf(GOOD.replace("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"${NOT_SET_ANYWHERE:-}\"]")))
+        .containsExactly("admin.apiKeys[0]: must not be empty");
+  }
+
+  @Test
+  void metricsPortIsComparedWithThePortTheCommandLineChose() throws Exception {
+    assertThat(assertThrows(ConfigException.class, () -> ConfigLoader.parse(GOOD, null, ENV,
+        ConfigLoader.Profile.dev(null, 9090, () -> 1))).problems()).containsExactly("server.metricsPort: must differ from server.port");
+    ScanGateConfig c = ConfigLoader.parse(GOOD, null, ENV, ConfigLoader.Profile.dev(null, 0, () -> 9090));
+    assertThat(c.server().metricsPort()).as("a free port picked for --port 0 is not the file's choice").isEqualTo(9090);
+  }
+
+  @Test
   void environmentReferencesExpandWithDefaults() throws Exception {
-    ScanGateConfig c = parse(GOOD.replace("port: 8080", "port: ${PORT:-9090}")
+    ScanGateConfig c = parse(GOOD.replace("port: 8080", "port: ${PORT:-9091}")
         .replace("keyPrefix: \"scangate:\"", "keyPrefix: \"${PREFIX:-sg}:${PREFIX2:-x}:\""));
-    assertThat(c.server().port()).isEqualTo(9090);
+    assertThat(c.server().port()).isEqualTo(9091);
     assertThat(c.redis().keyPrefix()).isEqualTo("sg:x:");
   }
 
@@ -213,6 +348,11 @@ class ConfigLoaderTest {
         Map.entry("WECHAT_MINI_SECRET", "s"));
     ScanGateConfig production = ConfigLoader.load(Path.of("conf/scangate.yaml"), env, ConfigLoader.Profile.production());
     assertThat(production.connections()).hasSize(3);
+    assertThat(production.redis().mode()).isEqualTo(ScanGateConfig.RedisMode.STANDALONE);
+    assertThat(production.tokens().refreshReuseInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(production.rateLimits().waitersPerIp()).isEqualTo(200);
+    assertThat(production.application("demo").orElseThrow().postLogoutRedirectUris()).hasSize(1);
+    assertThat(production.admin()).isEqualTo(ScanGateConfig.Admin.DEFAULT);
     ScanGateConfig dev = ConfigLoader.load(Path.of("conf/dev.yaml"), Map.of(), ConfigLoader.Profile.dev(null, 0, () -> 8181));
     assertThat(dev.server().publicUrl()).isEqualTo("http://127.0.0.1:8181");
   }
@@ -283,7 +423,38 @@ class ConfigLoaderTest {
         Arguments.of("name: \"abc123.txt\"", "name: \"../etc/passwd\"", "connections[1].verificationFile.name: must be a file name like abc123.txt"),
         Arguments.of("type: wechat-miniprogram\n", "type: wechat-miniprogram\n          token: \"abcToken123\"\n", "connections[2].token: only applies to type wechat-mp-qrcode"),
         Arguments.of("appSecret: \"${WECHAT_MINI_SECRET}\"\n", "appSecret: \"\"\n", "connections[1].appSecret: must not be empty"),
-        Arguments.of("loginOnly: false\n          accountLinking: { mode: none", "loginonly: true\n          accountLinking: { mode: none", "connections[0].loginonly: unknown field"));
+        Arguments.of("loginOnly: false\n          accountLinking: { mode: none", "loginonly: true\n          accountLinking: { mode: none", "connections[0].loginonly: unknown field"),
+        // keys whose features come in later issues: parsed and validated now
+        Arguments.of("metricsPort: 9090", "metricsPort: 0", "server.metricsPort: must be a whole number from 1 to 65535"),
+        Arguments.of("metricsPort: 9090", "metricsPort: 8080", "server.metricsPort: must differ from server.port"),
+        Arguments.of("mode: standalone", "mode: replication", "redis.mode: must be one of standalone | cluster | sentinel"),
+        Arguments.of("nodes: []", "nodes: [\"redis://10.0.0.2:6379\"]", "redis.nodes: only applies to modes cluster and sentinel"),
+        Arguments.of("mode: standalone, nodes: []", "mode: cluster, nodes: [\"10.0.0.2:6379\"]", "redis.nodes[0]: must be a redis:// or rediss:// URL"),
+        Arguments.of("mode: standalone, nodes: [], masterName: \"mymaster\"", "mode: sentinel, nodes: []", "redis.masterName: is required when mode is sentinel"),
+        Arguments.of("masterName: \"mymaster\"", "masterName: \"my master\"", "redis.masterName: must be 1-128 characters [A-Za-z0-9_.:-]"),
+        Arguments.of("mode: standalone, nodes: [], masterName: \"mymaster\", keyPrefix: \"scangate:\"", "mode: cluster, nodes: [], keyPrefix: \"{scangate}:\"",
+            "redis.keyPrefix: must not contain { or } in cluster mode (a hash tag would put every key in one slot)"),
+        Arguments.of("url: \"redis://127.0.0.1:6379\", mode: standalone", "url: \"unix:///run/redis.sock\", mode: cluster", "redis.url: must be a redis:// or rediss:// URL in cluster mode"),
+        Arguments.of("signingAlgorithm: RS256", "signingAlgorithm: HS256", "tokens.signingAlgorithm: must be one of RS256 | ES256 | EdDSA"),
+        Arguments.of("ssoSessionTtl: PT8H", "ssoSessionTtl: PT30S", "tokens.ssoSessionTtl: must be between PT1M and PT720H"),
+        Arguments.of("refreshReuseInterval: PT10S", "refreshReuseInterval: PT6M", "tokens.refreshReuseInterval: must be between PT0S and PT5M"),
+        Arguments.of("refreshReuseInterval: PT10S", "refreshReuseInterval: -PT1S", "tokens.refreshReuseInterval: must be between PT0S and PT5M"),
+        Arguments.of("waitersPerSession: 8", "waitersPerSession: 0", "rateLimits.waitersPerSession: must be a whole number from 1 to 10000"),
+        Arguments.of("waitersPerIp: 200", "waitersPerIp: 1000001", "rateLimits.waitersPerIp: must be a whole number from 1 to 1000000"),
+        Arguments.of("appId: \"demo\"", "appId: \"scangate-admin\"", "applications[0].appId: scangate-admin is reserved for the administration page"),
+        Arguments.of("postLogoutRedirectUris: [\"https://demo.example.com/\"]", "postLogoutRedirectUris: \"https://demo.example.com/\"", "applications[0].postLogoutRedirectUris: must be a list"),
+        Arguments.of("postLogoutRedirectUris: [\"https://demo.example.com/\"]", "postLogoutRedirectUris: [\"ftp://demo.example.com/\"]", "applications[0].postLogoutRedirectUris[0]: must be an http:// or https:// URL"),
+        Arguments.of("postLogoutRedirectUris: [\"https://demo.example.com/\"]", "postLogoutRedirectUris: [\"https://demo.example.com/#bye\"]", "applications[0].postLogoutRedirectUris[0]: must not contain a fragment"),
+        Arguments.of("signingAlgorithm: ES256", "signingAlgorithm: none", "applications[0].signingAlgorithm: must be one of RS256 | ES256 | EdDSA"),
+        Arguments.of("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"${ADMIN_KEY}\", \"\"]", "admin.apiKeys[1]: must not be empty"),
+        Arguments.of("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"${ADMIN_KEY}\", \"${ADMIN_KEY}\"]", "admin.apiKeys[1]: is listed twice"),
+        Arguments.of("apiKeys: [\"${ADMIN_KEY}\"]", "apiKeys: [\"0123456789abcde\"]", "admin.apiKeys[0]: must be at least 16 characters (use 32+ random characters)"),
+        Arguments.of("\"unionid:oUnion123\"", "\"unionid:\"", "admin.users[1]: must be a user id (a UUID), unionid:... or openid:..."),
+        Arguments.of("\"unionid:oUnion123\"", "\"phone:13800000000\"", "admin.users[1]: must be a user id (a UUID), unionid:... or openid:..."),
+        Arguments.of("\"unionid:oUnion123\"", "\"0b8f6c1e-3a0d-4c2b-9e3f-5a6b7c8d9e0f\"", "admin.users[1]: is listed twice"),
+        Arguments.of("\"0B8F6C1E-3A0D-4C2B-9E3F-5A6B7C8D9E0F\"", "\"1-2-3-4-5\"", "admin.users[0]: must be a user id (a UUID), unionid:... or openid:..."),
+        Arguments.of("auditRetention: P180D", "auditRetention: P3651D", "admin.auditRetention: must be between PT24H and PT87600H"),
+        Arguments.of("auditRetention: P180D }", "auditRetention: P180D, superUsers: [] }", "admin.superUsers: unknown field"));
   }
 
   @ParameterizedTest(name = "{2}")
@@ -306,12 +477,14 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void theContractsExampleValuesAreAccepted() throws Exception {
-    // Short secrets and a logo that is not there are the operator's business, not a reason to refuse to start.
+  void shortApplicationAndWeChatSecretsAndAMissingLogoAreAccepted() throws Exception {
+    // Short secrets of other parties and a logo that is not there are the operator's business, not a
+    // reason to refuse to start (the key encryption key is ours: see startRefusesAWeakKeyEncryptionKey).
     ScanGateConfig c = ConfigLoader.parse(GOOD.replace("page: \"pages/login/index\"", "page: \"pages/login/index\"\n    logo: \"conf/no-such-logo.png\""),
-        null, Map.of("KEK", "test-kek", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s", "WECHAT_MINI_SECRET", "s"),
+        null, Map.of("KEK", "0123456789abcdef0123456789abcdef", "DEMO_APP_SECRET", "demo-secret", "WECHAT_MP_SECRET", "s",
+            "WECHAT_MINI_SECRET", "s", "ADMIN_KEY", ENV.get("ADMIN_KEY")),
         ConfigLoader.Profile.production());
-    assertThat(c.tokens().keyEncryptionKey()).isEqualTo("test-kek");
+    assertThat(c.application("demo").orElseThrow().appSecret()).isEqualTo("demo-secret");
     assertThat(c.connection("wechat-mini-qr", ScanGateConfig.MiniProgramQrConnection.class).orElseThrow().logo()).hasFileName("no-such-logo.png");
   }
 
@@ -323,6 +496,18 @@ class ConfigLoaderTest {
     assertThat(dev.tokens().keyEncryptionKey()).isEqualTo(ConfigLoader.DEV_KEY_ENCRYPTION_KEY);
     assertThat(problemsOf("server: { publicUrl: \"https://x.example.com\" }\n" + noKek))
         .containsExactly("tokens.keyEncryptionKey: is required (it encrypts signing keys at rest)");
+  }
+
+  @Test
+  void startRefusesAWeakKeyEncryptionKey() throws Exception {
+    String thirtyOne = "0123456789abcdef0123456789abcde";
+    assertThat(problemsOf(GOOD.replace("${KEK}", thirtyOne)))
+        .containsExactly("tokens.keyEncryptionKey: must be at least 32 characters");
+    assertThat(problemsOf(GOOD.replace("${KEK}", ConfigLoader.DEV_KEY_ENCRYPTION_KEY)))
+        .containsExactly("tokens.keyEncryptionKey: must not be start-dev's built-in key (it is public)");
+    assertThat(parse(GOOD.replace("${KEK}", thirtyOne + "f")).tokens().keyEncryptionKey()).hasSize(32);
+    ScanGateConfig dev = ConfigLoader.parse(GOOD.replace("${KEK}", "short"), null, ENV, ConfigLoader.Profile.dev(null, 0, () -> 8181));
+    assertThat(dev.tokens().keyEncryptionKey()).as("start-dev protects nothing real").isEqualTo("short");
   }
 
   @Test
