@@ -198,18 +198,20 @@ public final class QrBrowserRoutes implements Routes {
 
     void start() {
       watch = hub.watch(sessionId, this::onChange);
+      // The browser may go away before the first read answers: its watch must not outlive it.
+      ctx.response().closeHandler(v -> release());
       store.get(sessionId).onSuccess(found -> {
-        if (found.isEmpty() || !originAllowed(ctx, found)) {
-          watch.close();
-          if (found.isEmpty()) answer(ctx, found);
+        if (ctx.response().closed() || found.isEmpty() || !originAllowed(ctx, found)) {
+          release();
+          if (found.isEmpty() && !ctx.response().closed()) answer(ctx, found);
           return;
         }
-        stream = SseStream.open(vertx, ctx.response(), SSE_HEARTBEAT_MS);
-        ctx.response().closeHandler(v -> release());
+        // (SseStream's close handler replaces the one above: it stops the heartbeat, then releases the watch.)
+        stream = SseStream.open(vertx, ctx.response(), SSE_HEARTBEAT_MS, this::release);
         push(found.get());
         if (early != null) push(early);
       }).onFailure(e -> {
-        watch.close();
+        release();
         ctx.fail(e);
       });
     }
