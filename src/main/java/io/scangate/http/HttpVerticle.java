@@ -1,11 +1,15 @@
 package io.scangate.http;
 
 import io.scangate.StartupException;
+import io.scangate.error.ApiException;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 
@@ -65,10 +69,36 @@ public final class HttpVerticle extends VerticleBase {
     // on every waiting browser (and could hold SSE frames back).
     return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(0))
         .requestHandler(router)
+        .invalidRequestHandler(HttpVerticle::invalidRequest)
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s)
         .recover(e -> Future.failedFuture(new StartupException(
             "HTTP port " + settings.port() + " on " + settings.host() + " is unavailable: " + e.getMessage())));
+  }
+
+  /**
+   * A request the HTTP decoder could not read (no route ever sees it): a request line over the
+   * limit (414 {@code uri_too_long}), headers over the limit (431 {@code headers_too_large}), or
+   * anything malformed (400 {@code bad_request}). Answered in our JSON error shape, then the
+   * connection is closed: after a decoding failure nothing more on it can be trusted.
+   */
+  static void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult() == null ? null : request.decoderResult().cause();
+    String message = cause == null ? "" : String.valueOf(cause.getMessage());
+    ApiException error;
+    if (cause instanceof TooLongHttpLineException || message.startsWith("An HTTP line is larger than")) {
+      error = new ApiException(414, "uri_too_long", "The request line (method, path and query) is too long");
+    } else if (cause instanceof TooLongHttpHeaderException || message.startsWith("HTTP header is larger than")) {
+      error = new ApiException(431, "headers_too_large", "The request headers are too large");
+    } else {
+      error = ApiException.badRequest("bad_request", "The request is malformed (it could not be read as HTTP)");
+    }
+    request.response().setStatusCode(error.status())
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .putHeader("Cache-Control", "no-store")
+        .putHeader("Connection", "close")
+        .end(ErrorShape.API.body(error).encode())
+        .onComplete(done -> request.connection().close());
   }
 
   private static ErrorShape owner(Map<String, ErrorShape> shapes, String path) {

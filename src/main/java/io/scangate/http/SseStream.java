@@ -20,7 +20,11 @@ public final class SseStream {
     this.heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> comment("keep-alive"));
   }
 
-  public static SseStream open(Vertx vertx, HttpServerResponse response, long heartbeatMs) {
+  /**
+   * Starts the stream on {@code response}. It takes the response's close handler: a browser that
+   * goes away stops the heartbeat, then {@code onClose} runs (the caller's own clean-up).
+   */
+  public static SseStream open(Vertx vertx, HttpServerResponse response, long heartbeatMs, Runnable onClose) {
     response.setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache, no-store")
@@ -29,7 +33,10 @@ public final class SseStream {
         .putHeader("X-Accel-Buffering", "no");
     response.write(": stream open\n\n");
     SseStream stream = new SseStream(vertx, response, heartbeatMs);
-    response.closeHandler(v -> stream.release());
+    response.closeHandler(v -> {
+      stream.release();
+      onClose.run();
+    });
     return stream;
   }
 

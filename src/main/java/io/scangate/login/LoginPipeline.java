@@ -72,7 +72,7 @@ public final class LoginPipeline implements LoginService {
       Application app = application(appId);
       QrConnection connection = enabledConnection(app, connectionId, QrConnection.class,
           "connection_not_qr", "is not a QR code connection");
-      checkOrigin(app, origin);
+      checkOrigin(config, ownOrigin, app.appId(), origin);
       var limits = config.rateLimits();
       return rateLimiter.acquire("qr-ip", clientIp, limits.sessionsPerMinutePerIp(), "QR sessions from this address")
           .compose(v -> rateLimiter.acquire("qr-app", appId, limits.sessionsPerMinutePerApp(), "QR sessions for this application"))
@@ -82,7 +82,7 @@ public final class LoginPipeline implements LoginService {
             long expiresAt = now + config.qr().sessionTtl().toMillis();
             return qrContent.qrContent(connection, scene).compose(content -> sessions.create(new QrSession(
                 QrIds.sessionId(), Status.PENDING, appId, connectionId, scene, content, now, expiresAt, clientIp,
-                truncate(userAgent, 300), null, null, null, null, null, null, null, null, 1)));
+                truncate(Profile.printableOnly(userAgent), 300), null, null, null, null, null, null, null, null, 1)));
           })
           .map(s -> s.toJson().put("qrcodeUrl", config.server().publicUrl() + "/api/v1/qr/images/" + s.scene() + ".png"));
     }));
@@ -148,11 +148,13 @@ public final class LoginPipeline implements LoginService {
   }
 
   @Override
-  public Future<JsonObject> exchangeTicket(String ticket, String clientId, String clientSecret, String clientIp) {
+  public Future<JsonObject> exchangeTicket(String ticket, String clientId, String clientSecret, String clientIp, String origin) {
     if (!QrIds.looksLikeId(ticket)) return Future.failedFuture(invalidTicket());
     return Failures.forBus(sessions.peekTicket(ticket).compose(peeked -> {
       var grant = peeked.orElseThrow(LoginPipeline::invalidTicket);
       Application app = config.application(grant.appId()).orElseThrow(LoginPipeline::invalidTicket);
+      // The ticket's application decides which pages may use it up; a refusal leaves the ticket as it was.
+      checkOrigin(config, ownOrigin, app.appId(), origin);
       if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) authenticate(app, clientId, clientSecret);
       return sessions.consumeTicket(ticket);
     }).compose(consumed -> {
@@ -206,10 +208,18 @@ public final class LoginPipeline implements LoginService {
     return kind.cast(connection);
   }
 
-  /** A browser page of another site may not start sessions for this application (its own pages may). */
-  private void checkOrigin(Application app, String origin) {
-    if (origin != null && !origin.equals(ownOrigin) && !app.allowedOrigins().contains(origin)) {
-      throw new ApiException(403, "origin_not_allowed", "Origin " + origin + " is not allowed for application " + app.appId());
+  /**
+   * The per-application Origin rule, for every browser call about a session (create, read, wait,
+   * SSE, exchange): a request that carries an Origin must come from the gateway's own pages
+   * ({@code ownOrigin}) or from one of the application's {@code allowedOrigins}; else 403
+   * {@code origin_not_allowed}. No Origin (a server-to-server call) passes.
+   */
+  public static void checkOrigin(ScanGateConfig config, String ownOrigin, String appId, String origin) {
+    if (origin == null || origin.equals(ownOrigin)) return;
+    boolean allowed = config.application(appId).map(app -> app.allowedOrigins().contains(origin)).orElse(false);
+    if (!allowed) {
+      String shown = origin.length() > 200 || io.scangate.http.JsonInput.hasControl(origin) ? "(this page's origin)" : origin;
+      throw new ApiException(403, "origin_not_allowed", "Origin " + shown + " is not allowed for application " + appId);
     }
   }
 

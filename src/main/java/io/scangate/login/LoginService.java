@@ -28,6 +28,8 @@ public interface LoginService {
   /**
    * A new PENDING QR session for an application and one of its QR connections, after the origin
    * check and the rate limits: the session's state plus {@code qrcodeUrl} (CONTRACT section 3).
+   * Control and invisible direction characters are dropped from {@code userAgent} (it is stored
+   * and shown to the scanner).
    */
   Future<JsonObject> startQrSession(String appId, String connection, @Nullable String origin, String clientIp,
                                     @Nullable String userAgent);
@@ -48,10 +50,12 @@ public interface LoginService {
   /**
    * Uses a one-time ticket up for {@code {user, tokens}}. With {@code exchangeAuth: secret} the
    * caller's Basic credentials ({@code clientId}, {@code clientSecret}) are checked before the
-   * ticket is used, so a failed attempt by its owner does not burn it.
+   * ticket is used, so a failed attempt by its owner does not burn it. A browser's {@code origin}
+   * (its Origin header, null for server-to-server calls) must be the gateway's own or one the
+   * ticket's application allows (403 {@code origin_not_allowed}, the ticket kept).
    */
   Future<JsonObject> exchangeTicket(String ticket, @Nullable String clientId, @Nullable String clientSecret,
-                                    String clientIp);
+                                    String clientIp, @Nullable String origin);
 
   /** Silent login inside the mini program: {@code wx.login} code (and phone code) → {@code {user, tokens}}. */
   Future<JsonObject> miniProgramLogin(@Nullable String appId, String connection, String code, @Nullable String phoneCode,

@@ -47,6 +47,20 @@ public record Profile(String nickname, String avatarUrl) {
         + " characters (not a temporary client path)");
   }
 
+  /**
+   * {@code s} without the characters {@link #printable} refuses (null stays null): for text that
+   * is only shown, never an identifier, such as a browser's User-Agent.
+   */
+  public static String printableOnly(String s) {
+    if (s == null || printable(s)) return s;
+    StringBuilder out = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (printable(String.valueOf(c))) out.append(c);
+    }
+    return out.toString();
+  }
+
   /** No control characters (C0, DEL, C1) and no invisible direction or format controls (U+200B-U+200F, U+202A-U+202E, U+2066-U+2069). */
   static boolean printable(String s) {
     for (int i = 0; i < s.length(); i++) {

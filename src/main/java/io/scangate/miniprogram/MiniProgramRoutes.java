@@ -54,8 +54,8 @@ public final class MiniProgramRoutes implements Routes {
     }
     JsonObject given = profile == null ? new JsonObject() : (JsonObject) profile;
     // Types are checked here; what the values may be, by the pipeline's one profile validation.
-    String nickname = JsonInput.optionalString(given, "nickname", Integer.MAX_VALUE);
-    String avatarUrl = JsonInput.optionalString(given, "avatarUrl", Integer.MAX_VALUE);
+    String nickname = JsonInput.optionalText(given, "nickname", Integer.MAX_VALUE);
+    String avatarUrl = JsonInput.optionalText(given, "avatarUrl", Integer.MAX_VALUE);
     login.confirmMiniProgramQr(ctx.pathParam("scene"), scanToken, phoneCode, nickname, avatarUrl)
         .onSuccess(outcome -> Responses.json(ctx, 200, outcome))
         .onFailure(ctx::fail);

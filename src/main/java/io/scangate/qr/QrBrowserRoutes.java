@@ -21,6 +21,7 @@ import io.vertx.ext.web.handler.CorsHandler;
 
 import java.awt.image.BufferedImage;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -86,7 +87,7 @@ public final class QrBrowserRoutes implements Routes {
     JsonObject body = JsonInput.body(ctx);
     String appId = JsonInput.requiredString(body, "appId");
     String connection = JsonInput.requiredString(body, "connection");
-    login.startQrSession(appId, connection, ctx.request().getHeader("Origin"), clientIp(ctx), ctx.request().getHeader("User-Agent"))
+    login.startQrSession(appId, connection, origin(ctx), clientIp(ctx), ctx.request().getHeader("User-Agent"))
         .onSuccess(session -> Responses.json(ctx, 201, session))
         .onFailure(ctx::fail);
   }
@@ -97,7 +98,9 @@ public final class QrBrowserRoutes implements Routes {
     int waitSeconds = Math.min(MAX_WAIT_SECONDS, JsonInput.intParam(ctx, "waitSeconds", 0, 0, Integer.MAX_VALUE));
     Status since = statusParam(ctx, "since");
     if (waitSeconds == 0) {
-      store.get(sessionId).onSuccess(found -> answer(ctx, found)).onFailure(ctx::fail);
+      store.get(sessionId).onSuccess(found -> {
+        if (originAllowed(ctx, found)) answer(ctx, found);
+      }).onFailure(ctx::fail);
       return;
     }
     new LongPoll(ctx, sessionId, since, waitSeconds).start();
@@ -112,6 +115,7 @@ public final class QrBrowserRoutes implements Routes {
     private QrSessionVerticle.Watch watch;
     private long timer = -1;
     private boolean done;
+    private boolean checked;
 
     LongPoll(RoutingContext ctx, String sessionId, Status since, int waitSeconds) {
       this.ctx = ctx;
@@ -129,6 +133,12 @@ public final class QrBrowserRoutes implements Routes {
           finish(Optional.empty());
           return;
         }
+        // Checked once, before any waiting: a foreign page gets its 403 and holds nothing open.
+        if (!done && !originAllowed(ctx, found)) {
+          release();
+          return;
+        }
+        checked = true;
         if (since == null) since = found.get().statusAt(System.currentTimeMillis());
         if (found.get().statusAt(System.currentTimeMillis()) != since) {
           finish(found);
@@ -140,7 +150,7 @@ public final class QrBrowserRoutes implements Routes {
     }
 
     private void onChange(QrSession session) {
-      if (!done && since != null && session.statusAt(System.currentTimeMillis()) != since) finish(Optional.of(session));
+      if (!done && checked && since != null && session.statusAt(System.currentTimeMillis()) != since) finish(Optional.of(session));
     }
 
     private void finish(Optional<QrSession> session) {
@@ -185,18 +195,20 @@ public final class QrBrowserRoutes implements Routes {
 
     void start() {
       watch = hub.watch(sessionId, this::onChange);
+      // The browser may go away before the first read answers: its watch must not outlive it.
+      ctx.response().closeHandler(v -> release());
       store.get(sessionId).onSuccess(found -> {
-        if (found.isEmpty()) {
-          watch.close();
-          answer(ctx, found);
+        if (ctx.response().closed() || found.isEmpty() || !originAllowed(ctx, found)) {
+          release();
+          if (found.isEmpty() && !ctx.response().closed()) answer(ctx, found);
           return;
         }
-        stream = SseStream.open(vertx, ctx.response(), SSE_HEARTBEAT_MS);
-        ctx.response().closeHandler(v -> release());
+        // (SseStream's close handler replaces the one above: it stops the heartbeat, then releases the watch.)
+        stream = SseStream.open(vertx, ctx.response(), SSE_HEARTBEAT_MS, this::release);
         push(found.get());
         if (early != null) push(early);
       }).onFailure(e -> {
-        watch.close();
+        release();
         ctx.fail(e);
       });
     }
@@ -240,7 +252,7 @@ public final class QrBrowserRoutes implements Routes {
       credentials = null; // a malformed Authorization header counts as none
     }
     login.exchangeTicket(ticket, credentials == null ? null : credentials.id(), credentials == null ? null : credentials.secret(),
-            clientIp(ctx))
+            clientIp(ctx), origin(ctx))
         .onSuccess(result -> Responses.json(ctx, 200, result))
         .onFailure(ctx::fail);
   }
@@ -300,6 +312,28 @@ public final class QrBrowserRoutes implements Routes {
         """);
   }
 
+  /**
+   * The Origin rule for a read of an existing session (CONTRACT section 3; docs/qr-login.md): false
+   * after failing the request with 403 {@code origin_not_allowed}. An unknown session is left to answer 404.
+   */
+  private boolean originAllowed(RoutingContext ctx, Optional<QrSession> session) {
+    if (session.isEmpty()) return true;
+    try {
+      LoginPipeline.checkOrigin(config, ownOrigin, session.get().appId(), origin(ctx));
+      return true;
+    } catch (ApiException refused) {
+      ctx.fail(refused);
+      return false;
+    }
+  }
+
+  /** The browser's Origin header (null for server-to-server calls); given twice → 400. */
+  private static String origin(RoutingContext ctx) {
+    List<String> origins = ctx.request().headers().getAll("Origin");
+    if (origins.size() > 1) throw ApiException.badRequest("invalid_request", "Origin is given more than once");
+    return origins.isEmpty() ? null : origins.get(0);
+  }
+
   private static void answer(RoutingContext ctx, Optional<QrSession> session) {
     if (session.isEmpty()) {
       ctx.fail(ApiException.notFound("session_not_found", "No such QR session (it may have expired)"));
@@ -309,7 +343,7 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   private static Status statusParam(RoutingContext ctx, String name) {
-    String raw = ctx.queryParams().get(name);
+    String raw = JsonInput.queryParam(ctx, name);
     if (raw == null || raw.isEmpty()) return null;
     try {
       return Status.valueOf(raw);

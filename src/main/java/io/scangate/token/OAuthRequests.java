@@ -78,9 +78,14 @@ final class OAuthRequests {
     return new ApiException(401, "invalid_client", description, java.util.Map.of("WWW-Authenticate", "Basic realm=\"scangate\""));
   }
 
-  /** The bearer token of the Authorization header, or null. */
+  /**
+   * The bearer token of the Authorization header, or null. Two Authorization headers are
+   * 400 {@code invalid_request} (RFC 6750 3.1: a repeated parameter), never "the first one wins".
+   */
   static String bearer(RoutingContext ctx) {
-    String header = ctx.request().getHeader("Authorization");
+    List<String> headers = ctx.request().headers().getAll("Authorization");
+    if (headers.size() > 1) throw new ApiException(400, "invalid_request", "the Authorization header is given more than once");
+    String header = headers.isEmpty() ? null : headers.get(0);
     if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) return null;
     String token = header.substring(7).trim();
     return token.isEmpty() ? null : token;

@@ -1,5 +1,6 @@
 package io.scangate.token;
 
+import io.scangate.error.ApiException;
 import io.scangate.http.ErrorHandlers;
 import io.scangate.http.ErrorShape;
 import io.scangate.http.Routes;
@@ -35,6 +36,14 @@ public final class VerifyRoutes implements Routes {
   }
 
   private void verify(RoutingContext ctx) {
+    // What this endpoint reads may not be repeated (the first one would silently win); anything
+    // else the proxy passes through (other headers, other query parameters) is left alone.
+    for (String read : new String[] {"Authorization", AUDIENCE_HEADER}) {
+      if (ctx.request().headers().getAll(read).size() > 1) {
+        ErrorHandlers.send(ctx, ErrorShape.API, ApiException.badRequest("invalid_request", "the " + read + " header is given more than once"));
+        return;
+      }
+    }
     String token = OAuthRequests.bearer(ctx);
     if (token == null) {
       invalid(ctx, "no bearer token in the Authorization header");

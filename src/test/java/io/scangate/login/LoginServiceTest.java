@@ -52,7 +52,7 @@ class LoginServiceTest {
         .isEqualTo("connection_not_enabled");
     assertThat(ApiException.from(Await.failure(login.startQrSession("demo", "wechat-mini", null, "127.0.0.1", null))).code())
         .isEqualTo("connection_not_qr");
-    assertThat(ApiException.from(Await.failure(login.exchangeTicket("x".repeat(43), null, null, "127.0.0.1"))).code())
+    assertThat(ApiException.from(Await.failure(login.exchangeTicket("x".repeat(43), null, null, "127.0.0.1", null))).code())
         .isEqualTo("invalid_ticket");
 
     // The QR-session and token capabilities answer on their own addresses.
