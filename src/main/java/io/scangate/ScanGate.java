@@ -71,6 +71,7 @@ public final class ScanGate {
   private final Infrastructure infra;
   private final List<String> deployments = new ArrayList<>();
   private int port;
+  private int metricsPortBound = -1;
   private QrSessionVerticle qrHub;
 
   private ScanGate(Infrastructure infra) {
@@ -131,17 +132,27 @@ public final class ScanGate {
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres()),
         new VerifyRoutes(tokens),
-        new MetricsRoutes(infra.metrics()),
         new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent),
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
         new UserRoutes(tokens)));
+    // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
+    Integer metricsPort = config.server().metricsPort();
+    if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
-        .compose(v -> deployHttp(options, routes));
+        .compose(v -> deployHttp(options, routes))
+        .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
+  }
+
+  /** The metrics-only HTTP server of {@code server.metricsPort}. */
+  private Future<Void> deployMetrics(int metricsPort) {
+    var settings = new HttpVerticle.Settings(infra.config().server().host(), metricsPort, 1024, null);
+    HttpVerticle verticle = new HttpVerticle(settings, List.of(new MetricsRoutes(infra.metrics())));
+    return deployOne(verticle).onSuccess(v -> metricsPortBound = verticle.actualPort());
   }
 
   private Future<Void> deployOne(io.vertx.core.Deployable verticle) {
@@ -153,7 +164,8 @@ public final class ScanGate {
 
   private Future<Void> deployHttp(Options options, List<Routes> routes) {
     ScanGateConfig.Server server = infra.config().server();
-    var settings = new HttpVerticle.Settings(server.host(), server.port(), Math.max(64 * 1024, infra.config().webhook().maxBodyBytes()));
+    var settings = new HttpVerticle.Settings(server.host(), server.port(), Math.max(64 * 1024, infra.config().webhook().maxBodyBytes()),
+        options.dev() ? server.publicUrl() : null);
     // All instances listen on the same requested address, so Vert.x shares one server socket
     // among them (also for port 0, where they share the one random port).
     List<HttpVerticle> instances = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -175,6 +187,11 @@ public final class ScanGate {
 
   public int port() {
     return port;
+  }
+
+  /** The port {@code /metrics} is served on when {@code server.metricsPort} is set (the bound one, for port 0); else -1. */
+  public int metricsPort() {
+    return metricsPortBound;
   }
 
   /** This instance's QR hub (for tests and benchmarks that count waiters). */

@@ -25,7 +25,8 @@ import java.util.Set;
 public final class HttpVerticle extends VerticleBase {
 
   /** Where to listen and how large a request body may be. */
-  public record Settings(String host, int port, long bodyLimitBytes) {}
+  /** {@code devPublicUrl}: start-dev's public URL, which turns on its Host guard ({@link DevHosts}); null in production. */
+  public record Settings(String host, int port, long bodyLimitBytes, String devPublicUrl) {}
 
   private final Settings settings;
   private final List<Routes> routes;
@@ -40,6 +41,7 @@ public final class HttpVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.route().handler(RequestLog::handle);
+    if (settings.devPublicUrl() != null) router.route().handler(new DevHosts(settings.devPublicUrl(), this::actualPort).hostCheck());
     // Bodies only where they can be: a waiting GET (long poll, SSE) holds no body buffer.
     // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
@@ -97,6 +99,7 @@ public final class HttpVerticle extends VerticleBase {
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .putHeader("Cache-Control", "no-store")
         .putHeader("Connection", "close")
+        .putHeader("X-Content-Type-Options", "nosniff")
         .end(ErrorShape.API.body(error).encode())
         .onComplete(done -> request.connection().close());
   }

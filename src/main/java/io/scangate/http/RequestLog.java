@@ -26,7 +26,8 @@ public final class RequestLog {
     String given = ctx.request().getHeader(HEADER);
     String id = given != null && SANE_ID.matcher(given).matches() ? given : newId();
     ctx.put(KEY, id);
-    ctx.response().putHeader(HEADER, id);
+    // Every answer, errors included: browsers must never guess a type (a JSON error as HTML).
+    ctx.response().putHeader(HEADER, id).putHeader("X-Content-Type-Options", "nosniff");
     long started = System.nanoTime();
     ctx.addEndHandler(done -> log.atInfo()
         .addKeyValue("requestId", id)

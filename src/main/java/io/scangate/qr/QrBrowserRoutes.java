@@ -4,6 +4,7 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.error.ApiException;
 import io.scangate.http.JsonInput;
+import io.scangate.http.Pages;
 import io.scangate.http.BasicAuth;
 import io.scangate.login.LoginPipeline;
 import io.scangate.login.LoginService;
@@ -300,7 +301,7 @@ public final class QrBrowserRoutes implements Routes {
         return;
       }
     }
-    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "no-store").end("""
+    Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer("""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>Scan with WeChat</title>
@@ -309,7 +310,7 @@ public final class QrBrowserRoutes implements Routes {
         <body><h1>Please scan this code with WeChat</h1>
         <p>This login code opens a WeChat mini program. Open WeChat, tap <b>Scan</b>, and point it at the code on your computer screen.</p>
         <p lang="zh">请使用微信扫一扫登录。</p></body></html>
-        """);
+        """), Pages.STATIC_CSP);
   }
 
   /**

@@ -56,6 +56,8 @@ public final class SandboxRoutes implements Routes {
 
   @Override
   public void mount(Router router) {
+    // Only this gateway's own pages and servers: a page of another site must not forge logins.
+    router.route("/sandbox/*").handler(io.scangate.http.DevHosts.sameOriginOnly());
     String w = "/sandbox/wechat/";
     router.get(w + "cgi-bin/token").handler(api::token);
     router.post(w + "cgi-bin/stable_token").handler(api::stableToken);
@@ -85,8 +87,7 @@ public final class SandboxRoutes implements Routes {
   }
 
   private static void page(RoutingContext ctx, Buffer html) {
-    ctx.response().putHeader("Content-Type", "text/html; charset=utf-8").putHeader("Cache-Control", "no-store")
-        .putHeader("X-Frame-Options", "DENY").end(html);
+    io.scangate.http.Pages.send(ctx, html, io.scangate.http.Pages.SCRIPTED_CSP);
   }
 
   private static Buffer resource(String path) {

@@ -1,0 +1,95 @@
+package io.scangate.ops;
+
+import io.scangate.ScanGate;
+import io.scangate.dev.FreePort;
+import io.scangate.testing.Gateways;
+import io.scangate.testing.RawHttp;
+import io.scangate.testing.TestConfigs;
+import io.scangate.testing.TestHttp;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.client.HttpResponse;
+import io.vertx.ext.web.client.WebClient;
+import io.vertx.junit5.VertxExtension;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+import static io.scangate.testing.Await.await;
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** What a public deployment and a developer's machine need from the HTTP front (issue 19's headers, DNS rebinding, metrics port). */
+@ExtendWith(VertxExtension.class)
+class FrontHardeningTest {
+
+  private final Gateways gateways = new Gateways();
+
+  @AfterEach
+  void stop() {
+    gateways.closeAll();
+  }
+
+  @Test
+  void everyAnswerForbidsSniffingAndPagesForbidFramingAndReferrers(Vertx vertx) {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.standard());
+    WebClient client = TestHttp.client(vertx, gateway.port());
+    for (HttpResponse<Buffer> r : java.util.List.of(
+        await(client.get("/health/live").send()),
+        await(client.get("/no/such/thing").send()),
+        await(client.post("/api/v1/qr/sessions").sendJsonObject(new JsonObject())),
+        await(client.post("/oidc/token").send()))) {
+      assertThat(r.getHeader("X-Content-Type-Options")).as(r.bodyAsString()).isEqualTo("nosniff");
+    }
+    for (String page : new String[] {"/qr/AAAAAAAAAAAAAAAAAAAAAA", "/", "/sandbox/phone"}) {
+      HttpResponse<Buffer> r = await(client.get(page).send());
+      assertThat(r.statusCode()).as(page).isEqualTo(200);
+      assertThat(r.getHeader("Content-Security-Policy")).as(page).contains("frame-ancestors 'none'").contains("default-src");
+      assertThat(r.getHeader("Referrer-Policy")).as(page).isEqualTo("no-referrer");
+      assertThat(r.getHeader("X-Frame-Options")).as(page).isEqualTo("DENY");
+    }
+    assertThat(await(client.get("/qr/AAAAAAAAAAAAAAAAAAAAAA").send()).getHeader("Content-Security-Policy"))
+        .as("the landing page runs no script").contains("default-src 'none'").doesNotContain("script-src");
+  }
+
+  @Test
+  void startDevAnswersOnlyItsOwnHostNamesAgainstDnsRebinding(Vertx vertx) throws Exception {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.standard());
+    int port = gateway.port();
+    for (String host : new String[] {"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port}) {
+      String answer = RawHttp.exchange(port, "GET /health/live HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+      assertThat(RawHttp.status(answer)).as(host).isEqualTo(200);
+    }
+    for (String host : new String[] {"evil.example:" + port, "localhost:1", "127.0.0.1", "attacker.127.0.0.1.nip.io:" + port}) {
+      String answer = RawHttp.exchange(port, "GET /health/live HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+      assertThat(RawHttp.status(answer)).as(host).isEqualTo(403);
+      assertThat(answer).contains("host_not_allowed");
+    }
+    // The sandbox forges logins: another site's page may not call it, not even with a "simple" request.
+    WebClient client = TestHttp.client(vertx, port);
+    JsonObject code = new JsonObject().put("appId", "wxtestmini000001").put("openid", "o-rebind");
+    HttpResponse<Buffer> crossSite = await(client.post("/sandbox/control/miniprogram/code")
+        .putHeader("Origin", "http://evil.example").sendJsonObject(code));
+    assertThat(crossSite.statusCode()).isEqualTo(403);
+    assertThat(crossSite.bodyAsJsonObject().getString("error")).isEqualTo("origin_not_allowed");
+    HttpResponse<Buffer> textPlain = await(client.post("/sandbox/control/miniprogram/code")
+        .putHeader("Content-Type", "text/plain").sendBuffer(Buffer.buffer(code.encode())));
+    assertThat(textPlain.statusCode()).isEqualTo(415);
+    HttpResponse<Buffer> ownPage = await(client.post("/sandbox/control/miniprogram/code")
+        .putHeader("Origin", "http://127.0.0.1:" + port).sendJsonObject(code));
+    assertThat(ownPage.statusCode()).as(ownPage.bodyAsString()).isEqualTo(200);
+  }
+
+  @Test
+  void withAMetricsPortMetricsAreServedOnlyThere(Vertx vertx) {
+    int metricsPort = FreePort.find();
+    ScanGate gateway = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML.replace("server:\n",
+        "server:\n  metricsPort: " + metricsPort + "\n")));
+    assertThat(gateway.metricsPort()).isEqualTo(metricsPort);
+    HttpResponse<Buffer> main = await(TestHttp.client(vertx, gateway.port()).get("/metrics").send());
+    assertThat(main.statusCode()).isEqualTo(404);
+    HttpResponse<Buffer> metrics = await(TestHttp.client(vertx, metricsPort).get("/metrics").send());
+    assertThat(metrics.statusCode()).isEqualTo(200);
+    assertThat(metrics.bodyAsString()).contains("scangate_qr_waiters");
+  }
+}
