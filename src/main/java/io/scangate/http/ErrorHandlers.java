@@ -64,6 +64,13 @@ public final class ErrorHandlers {
     // A handler failed the request with a client-error status (ctx.fail(status[, cause])).
     if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) return byStatus(ctx, ctx.statusCode());
     String requestId = RequestLog.requestId(ctx);
+    if (isClientFault(ctx, failure)) {
+      // A client that sent what HTTP cannot decode (a chunk size of FFFFFFFFFFFF) or went away
+      // mid-body: its doing, not ours and not a backend's. One quiet line, no stack trace.
+      log.atDebug().addKeyValue("requestId", requestId).addKeyValue("reason", String.valueOf(failure.getMessage()))
+          .log("request abandoned or undecodable");
+      return ApiException.badRequest("bad_request", "The request could not be read");
+    }
     if (io.scangate.error.Outages.isBackendOutage(failure)) {
       log.atWarn().addKeyValue("requestId", requestId).addKeyValue("reason", String.valueOf(failure.getMessage()))
           .log("request failed: a backing service is unavailable");
@@ -71,6 +78,19 @@ public final class ErrorHandlers {
     }
     log.atError().addKeyValue("requestId", requestId).setCause(failure).log("request failed");
     return ApiException.internal("Internal error; quote request id " + requestId);
+  }
+
+  /** The request itself broke: undecodable HTTP, or its connection closed before the body arrived. */
+  static boolean isClientFault(RoutingContext ctx, Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof io.netty.handler.codec.DecoderException || t instanceof io.vertx.core.http.HttpClosedException
+          || t instanceof io.netty.handler.codec.TooLongFrameException) {
+        return true;
+      }
+    }
+    // Bodies are read whole before any route runs: a failure while the request is still
+    // unfinished is the body's (a broken chunk, a client that hung up), never a backend's.
+    return !ctx.request().isEnded();
   }
 
   /** The error for a bare HTTP status (router-level failures, ctx.fail(status)). */

@@ -92,4 +92,34 @@ class FrontHardeningTest {
     assertThat(metrics.statusCode()).isEqualTo(200);
     assertThat(metrics.bodyAsString()).contains("scangate_qr_waiters");
   }
+
+  @Test
+  void misbehavingClientsAreNotLoggedAsOutagesOrBugs(Vertx vertx) throws Exception {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.standard());
+    int port = gateway.port();
+    ch.qos.logback.classic.Logger root = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> seen = new ch.qos.logback.core.read.ListAppender<>();
+    seen.start();
+    root.addAppender(seen);
+    try {
+      String hugeChunk = RawHttp.exchange(port, "POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + port
+          + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nFFFFFFFFFFFF\r\n{}\r\n0\r\n\r\n");
+      assertThat(hugeChunk.isEmpty() ? 400 : RawHttp.status(hugeChunk)).as(hugeChunk).isEqualTo(400);
+      // A client that promises 1000 bytes, sends 10 and hangs up.
+      try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+        socket.getOutputStream().write(("POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + port
+            + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"appId\":1").getBytes());
+        socket.getOutputStream().flush();
+        Thread.sleep(200);
+      }
+      // The server learns of the hang-up asynchronously: a request that sees it afterwards proves it was handled.
+      Thread.sleep(500);
+      assertThat(await(TestHttp.client(vertx, port).get("/health/live").send()).statusCode()).isEqualTo(200);
+      assertThat(seen.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(ch.qos.logback.classic.Level.WARN))
+          .extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+          .noneMatch(m -> m.contains("backing service") || m.contains("request failed"));
+    } finally {
+      root.detachAppender(seen);
+    }
+  }
 }
