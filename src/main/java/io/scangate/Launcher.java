@@ -260,7 +260,16 @@ public final class Launcher implements Callable<Integer> {
 
   private static void stop(Vertx vertx, ScanGate gateway, DevServers servers) {
     try {
-      if (gateway != null) gateway.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (gateway != null) {
+        // SIGTERM: stop taking work and let in-flight requests finish (bounded by server.shutdownGracePeriod), then stop.
+        long graceSeconds = gateway.infrastructure().config().server().shutdownGracePeriod().toSeconds();
+        try {
+          gateway.drain().toCompletionStage().toCompletableFuture().get(graceSeconds + 5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          // stop anyway
+        }
+        gateway.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception ignored) {
       // stopping anyway

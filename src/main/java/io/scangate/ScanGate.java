@@ -7,6 +7,7 @@ import io.scangate.http.HttpVerticle;
 import io.scangate.http.Routes;
 import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
+import io.scangate.ops.Lifecycle;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
 import io.scangate.login.LoginPipeline;
@@ -70,6 +71,7 @@ public final class ScanGate {
 
   private final Infrastructure infra;
   private final List<String> deployments = new ArrayList<>();
+  private final Lifecycle lifecycle = new Lifecycle();
   private int port;
   private int metricsPortBound = -1;
   private QrSessionVerticle qrHub;
@@ -130,9 +132,9 @@ public final class ScanGate {
     LoginService login = LoginService.proxy(vertx);
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
-        new HealthRoutes(infra.redis(), infra.postgres()),
+        new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
         new VerifyRoutes(tokens),
-        new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent),
+        new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent, lifecycle),
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
@@ -151,7 +153,7 @@ public final class ScanGate {
   /** The metrics-only HTTP server of {@code server.metricsPort}. */
   private Future<Void> deployMetrics(int metricsPort) {
     var settings = new HttpVerticle.Settings(infra.config().server().host(), metricsPort, 1024, null);
-    HttpVerticle verticle = new HttpVerticle(settings, List.of(new MetricsRoutes(infra.metrics())));
+    HttpVerticle verticle = new HttpVerticle(settings, List.of(new MetricsRoutes(infra.metrics())), lifecycle);
     return deployOne(verticle).onSuccess(v -> metricsPortBound = verticle.actualPort());
   }
 
@@ -171,7 +173,7 @@ public final class ScanGate {
     List<HttpVerticle> instances = new java.util.concurrent.CopyOnWriteArrayList<>();
     return infra.vertx()
         .deployVerticle(() -> {
-          HttpVerticle verticle = new HttpVerticle(settings, routes);
+          HttpVerticle verticle = new HttpVerticle(settings, routes, lifecycle);
           instances.add(verticle);
           return verticle;
         }, new DeploymentOptions().setInstances(options.httpInstances()))
@@ -201,6 +203,16 @@ public final class ScanGate {
 
   public Infrastructure infrastructure() {
     return infra;
+  }
+
+  /**
+   * Stops taking new work and lets what is in flight finish, for at most {@code server.shutdownGracePeriod}
+   * (see {@link Lifecycle}); call {@link #close()} after it.
+   */
+  public Future<Void> drain() {
+    log.info("draining: readiness is 503, waiting browsers are answered, in-flight requests may finish");
+    return lifecycle.drain(infra.vertx(), infra.config().server().shutdownGracePeriod())
+        .onComplete(done -> log.atInfo().addKeyValue("stillInFlight", lifecycle.inFlight()).log("drained"));
   }
 
   /** Undeploys this instance's verticles and closes its clients; the Vertx stays open. */

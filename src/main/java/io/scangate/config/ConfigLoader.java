@@ -205,8 +205,10 @@ public final class ConfigLoader {
           s.problem("trustedProxies[" + i + "]", "must be an IP address or CIDR such as 10.0.0.0/8 (" + e.getMessage() + ")");
         }
       }
+      Duration grace = s.duration("shutdownGracePeriod", ScanGateConfig.Server.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO,
+          Duration.ofMinutes(5));
       s.rejectUnknownFields();
-      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort);
+      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort, grace);
     }
 
     private RedisSettings redis(Section s) {

@@ -33,13 +33,17 @@ public record ScanGateConfig(
   }
 
   /**
-   * @param metricsPort where {@code /metrics} is served, or null for the main port. Only parsed and
-   *     validated today: the gateway still serves {@code /metrics} on the main port.
+   * @param metricsPort where {@code /metrics} is served (only there), or null for the main port
+   * @param shutdownGracePeriod how long a stopping instance lets in-flight requests finish after it
+   *     stopped taking new work (readiness 503, waiting browsers answered)
    */
-  public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort) {
+  public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort,
+                       Duration shutdownGracePeriod) {
+
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
 
     public Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {
-      this(host, port, publicUrl, trustedProxies, null);
+      this(host, port, publicUrl, trustedProxies, null, DEFAULT_SHUTDOWN_GRACE);
     }
   }
 

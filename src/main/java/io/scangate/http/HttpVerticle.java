@@ -1,6 +1,7 @@
 package io.scangate.http;
 
 import io.scangate.StartupException;
+import io.scangate.ops.Lifecycle;
 import io.scangate.error.ApiException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -30,17 +31,23 @@ public final class HttpVerticle extends VerticleBase {
 
   private final Settings settings;
   private final List<Routes> routes;
+  private final Lifecycle lifecycle;
   private HttpServer server;
 
-  public HttpVerticle(Settings settings, List<Routes> routes) {
+  public HttpVerticle(Settings settings, List<Routes> routes, Lifecycle lifecycle) {
     this.settings = settings;
     this.routes = routes;
+    this.lifecycle = lifecycle;
   }
 
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.route().handler(RequestLog::handle);
+    // In flight from here until the answer ends (or the connection closes): what a draining instance waits for.
+    router.route().handler(ctx -> {
+      lifecycle.requestStarted();
+      RequestLog.handle(ctx, lifecycle::requestEnded);
+    });
     if (settings.devPublicUrl() != null) router.route().handler(new DevHosts(settings.devPublicUrl(), this::actualPort).hostCheck());
     // Bodies only where they can be: a waiting GET (long poll, SSE) holds no body buffer.
     // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)

@@ -23,20 +23,28 @@ public final class RequestLog {
   private RequestLog() {}
 
   public static void handle(RoutingContext ctx) {
+    handle(ctx, () -> { });
+  }
+
+  /** The same, running {@code onEnd} when the answer ends (one end handler for both). */
+  public static void handle(RoutingContext ctx, Runnable onEnd) {
     String given = ctx.request().getHeader(HEADER);
     String id = given != null && SANE_ID.matcher(given).matches() ? given : newId();
     ctx.put(KEY, id);
     // Every answer, errors included: browsers must never guess a type (a JSON error as HTML).
     ctx.response().putHeader(HEADER, id).putHeader("X-Content-Type-Options", "nosniff");
     long started = System.nanoTime();
-    ctx.addEndHandler(done -> log.atInfo()
+    ctx.addEndHandler(done -> {
+      onEnd.run();
+      log.atInfo()
         .addKeyValue("requestId", id)
         .addKeyValue("method", ctx.request().method().name())
         .addKeyValue("path", maskedPath(ctx.request().path()))
         .addKeyValue("status", ctx.response().getStatusCode())
         .addKeyValue("durationMs", (System.nanoTime() - started) / 1_000_000)
         .addKeyValue("completed", done.succeeded())
-        .log("http request"));
+        .log("http request");
+    });
     ctx.next();
   }
 

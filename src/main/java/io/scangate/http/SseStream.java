@@ -51,6 +51,13 @@ public final class SseStream {
     if (!closed) response.write(": " + text + "\n\n");
   }
 
+  /** Tells the browser to reconnect after {@code retryMs} (to another instance: this one is stopping), then ends. */
+  public void retryAndEnd(long retryMs) {
+    if (closed) return;
+    response.write("retry: " + retryMs + "\n\n");
+    end();
+  }
+
   public void end() {
     if (closed) return;
     release();

@@ -23,10 +23,12 @@ public final class HealthRoutes implements Routes {
 
   private final Redis redis;
   private final Pool postgres;
+  private final Lifecycle lifecycle;
 
-  public HealthRoutes(Redis redis, Pool postgres) {
+  public HealthRoutes(Redis redis, Pool postgres, Lifecycle lifecycle) {
     this.redis = redis;
     this.postgres = postgres;
+    this.lifecycle = lifecycle;
   }
 
   @Override
@@ -40,6 +42,12 @@ public final class HealthRoutes implements Routes {
   }
 
   private void ready(RoutingContext ctx) {
+    if (lifecycle.draining()) {
+      // First sign of a stop: the load balancer takes this instance out before it goes.
+      Responses.json(ctx, 503, new JsonObject().put("status", "DRAINING").put("error", "shutting_down")
+          .put("message", "This instance is shutting down"));
+      return;
+    }
     Future<Boolean> redisUp = check(redis.send(Request.cmd(Command.PING)));
     Future<Boolean> postgresUp = check(postgres.query("SELECT 1").execute());
     Future.join(redisUp, postgresUp).onComplete(done -> {

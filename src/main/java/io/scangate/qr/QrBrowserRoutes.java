@@ -5,6 +5,7 @@ import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.error.ApiException;
 import io.scangate.http.JsonInput;
 import io.scangate.http.Pages;
+import io.scangate.ops.Lifecycle;
 import io.scangate.http.BasicAuth;
 import io.scangate.login.LoginPipeline;
 import io.scangate.login.LoginService;
@@ -37,6 +38,8 @@ public final class QrBrowserRoutes implements Routes {
   static final int MAX_WAIT_SECONDS = 60;
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QrBrowserRoutes.class);
   static final long SSE_HEARTBEAT_MS = 10_000;
+  /** What a draining instance tells SSE browsers: reconnect in a second (the load balancer has taken it out by then). */
+  static final long SSE_RETRY_AFTER_DRAIN_MS = 1_000;
 
   private final Vertx vertx;
   private final ScanGateConfig config;
@@ -44,11 +47,13 @@ public final class QrBrowserRoutes implements Routes {
   private final QrSessions store;
   private final QrSessionVerticle hub;
   private final QrContentSource contentSource;
+  private final Lifecycle lifecycle;
   private final String ownOrigin;
   private final Map<String, Optional<BufferedImage>> logos = new ConcurrentHashMap<>();
 
   public QrBrowserRoutes(Vertx vertx, ScanGateConfig config, LoginService login, QrSessions sessions, QrSessionVerticle hub,
-                         QrContentSource contentSource) {
+                         QrContentSource contentSource, Lifecycle lifecycle) {
+    this.lifecycle = lifecycle;
     this.vertx = vertx;
     this.config = config;
     this.login = login;
@@ -85,6 +90,9 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   private void create(RoutingContext ctx) {
+    if (lifecycle.draining()) {
+      throw new ApiException(503, "shutting_down", "This instance is shutting down; try again", Map.of("Retry-After", "1"));
+    }
     JsonObject body = JsonInput.body(ctx);
     String appId = JsonInput.requiredString(body, "appId");
     String connection = JsonInput.requiredString(body, "connection");
@@ -108,7 +116,7 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   /** One waiting browser: answers on the first status other than {@code since}, or when time is up. */
-  private final class LongPoll {
+  private final class LongPoll implements Lifecycle.Waiter {
     private final RoutingContext ctx;
     private final String sessionId;
     private Status since;
@@ -125,9 +133,21 @@ public final class QrBrowserRoutes implements Routes {
       this.waitSeconds = waitSeconds;
     }
 
+    private final io.vertx.core.Context context = vertx.getOrCreateContext();
+
+    /** The instance is stopping: answer now with the current state (the browser polls again, elsewhere). */
+    @Override
+    public void drain() {
+      context.runOnContext(v -> {
+        // Before the first read has answered (and the origin check passed), that read answers at once instead.
+        if (!done && checked) store.get(sessionId).onSuccess(this::finish).onFailure(this::fail);
+      });
+    }
+
     void start() {
       // Watch before reading, so a change between the read and the watch cannot be missed.
       watch = hub.watch(sessionId, this::onChange);
+      lifecycle.register(this);
       ctx.response().closeHandler(v -> release());
       store.get(sessionId).onSuccess(found -> {
         if (found.isEmpty()) {
@@ -141,7 +161,7 @@ public final class QrBrowserRoutes implements Routes {
         }
         checked = true;
         if (since == null) since = found.get().statusAt(System.currentTimeMillis());
-        if (found.get().statusAt(System.currentTimeMillis()) != since) {
+        if (found.get().statusAt(System.currentTimeMillis()) != since || lifecycle.draining()) {
           finish(found);
         } else if (!done) {
           timer = vertx.setTimer(waitSeconds * 1000L, t -> store.get(sessionId)
@@ -168,6 +188,7 @@ public final class QrBrowserRoutes implements Routes {
 
     private void release() {
       done = true;
+      lifecycle.unregister(this);
       if (timer >= 0) vertx.cancelTimer(timer);
       if (watch != null) watch.close();
     }
@@ -179,7 +200,7 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   /** One SSE subscriber: the current state first, then each change, ending after a terminal state. */
-  private final class EventStream {
+  private final class EventStream implements Lifecycle.Waiter {
     private final RoutingContext ctx;
     private final String sessionId;
     private QrSessionVerticle.Watch watch;
@@ -194,8 +215,24 @@ public final class QrBrowserRoutes implements Routes {
       this.sessionId = sessionId;
     }
 
+    private final io.vertx.core.Context context = vertx.getOrCreateContext();
+    private boolean draining;
+
+    /** The instance is stopping: a retry hint, then the end; the browser reconnects to another instance. */
+    @Override
+    public void drain() {
+      context.runOnContext(v -> {
+        draining = true;
+        if (stream != null) {
+          release();
+          stream.retryAndEnd(SSE_RETRY_AFTER_DRAIN_MS);
+        }
+      });
+    }
+
     void start() {
       watch = hub.watch(sessionId, this::onChange);
+      lifecycle.register(this);
       // The browser may go away before the first read answers: its watch must not outlive it.
       ctx.response().closeHandler(v -> release());
       store.get(sessionId).onSuccess(found -> {
@@ -208,6 +245,10 @@ public final class QrBrowserRoutes implements Routes {
         stream = SseStream.open(vertx, ctx.response(), SSE_HEARTBEAT_MS, this::release);
         push(found.get());
         if (early != null) push(early);
+        if (draining && !stream.isClosed()) {
+          release();
+          stream.retryAndEnd(SSE_RETRY_AFTER_DRAIN_MS);
+        }
       }).onFailure(e -> {
         release();
         ctx.fail(e);
@@ -239,6 +280,7 @@ public final class QrBrowserRoutes implements Routes {
     }
 
     private void release() {
+      lifecycle.unregister(this);
       if (watch != null) watch.close();
     }
   }

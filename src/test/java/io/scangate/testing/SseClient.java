@@ -24,6 +24,7 @@ public final class SseClient implements AutoCloseable {
   private final HttpClient client;
   private final List<Event> events = new CopyOnWriteArrayList<>();
   private final List<String> comments = new CopyOnWriteArrayList<>();
+  private final List<Long> retries = new CopyOnWriteArrayList<>();
   private final CompletableFuture<Void> ended = new CompletableFuture<>();
   private final CompletableFuture<Integer> status = new CompletableFuture<>();
   private final StringBuilder buffer = new StringBuilder();
@@ -55,6 +56,7 @@ public final class SseClient implements AutoCloseable {
       for (String line : frame.split("\n")) {
         if (line.startsWith(":")) comments.add(line.substring(1).trim());
         else if (line.startsWith("event:")) name = line.substring(6).trim();
+        else if (line.startsWith("retry:")) retries.add(Long.parseLong(line.substring(6).trim()));
         else if (line.startsWith("data:")) data.append(data.length() > 0 ? "\n" : "").append(line.substring(5).trim());
       }
       if (data.length() > 0) events.add(new Event(name, data.toString()));
@@ -71,6 +73,11 @@ public final class SseClient implements AutoCloseable {
 
   public List<String> comments() {
     return comments;
+  }
+
+  /** The reconnection delays (ms) the server asked for with {@code retry:} lines. */
+  public List<Long> retries() {
+    return retries;
   }
 
   /** Waits (up to a generous deadline) until {@code count} events arrived. */
