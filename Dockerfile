@@ -1,4 +1,5 @@
-# ScanGate container image: build the shaded jar, run it on a JRE as a non-root user.
+# ScanGate container image: build the slim production jar (no embedded PostgreSQL/Redis binaries:
+# those are for start-dev), run it on a JRE as a non-root user.
 #   docker build -t scangate .
 #   docker run -p 8080:8080 -v $PWD/conf/scangate.yaml:/etc/scangate/scangate.yaml:ro --env-file scangate.env scangate
 FROM maven:3.9-eclipse-temurin-17 AS build
@@ -12,7 +13,7 @@ RUN mvn -q -B -DskipTests package
 FROM eclipse-temurin:17-jre
 RUN useradd --system --uid 10001 --home-dir /app scangate
 WORKDIR /app
-COPY --from=build /src/target/scangate.jar /app/scangate.jar
+COPY --from=build /src/target/scangate-slim.jar /app/scangate.jar
 COPY conf/scangate.yaml /etc/scangate/scangate.yaml
 USER 10001
 EXPOSE 8080

@@ -134,8 +134,12 @@ public final class Launcher implements Callable<Integer> {
       DevServers servers;
       try {
         servers = DevServers.start(System.getenv());
-      } catch (Exception e) {
-        err.println("scangate: could not start the embedded servers: " + ScanGate.rootMessage(e));
+      } catch (Exception | NoClassDefFoundError e) {
+        // The slim production jar (the container image's) carries no embedded servers.
+        String why = e instanceof NoClassDefFoundError
+            ? "this jar has no embedded servers (use scangate.jar, or set " + DevServers.REDIS_ENV + " and " + DevServers.POSTGRES_ENV + ")"
+            : ScanGate.rootMessage(e);
+        err.println("scangate: could not start the embedded servers: " + why);
         return EXIT_START_FAILED;
       }
       // SCANGATE_REDIS_URL keeps the file's redis.mode, nodes and masterName; the embedded Redis is one plain server.

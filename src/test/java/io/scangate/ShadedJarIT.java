@@ -42,7 +42,11 @@ class ShadedJarIT {
     final List<String> err = Collections.synchronizedList(new ArrayList<>());
 
     RunningJar(List<String> args, java.util.Map<String, String> env, boolean clearServerEnv) throws IOException {
-      List<String> command = new ArrayList<>(List.of(javaBin(), "-jar", jar()));
+      this(jar(), args, env, clearServerEnv);
+    }
+
+    RunningJar(String jarPath, List<String> args, java.util.Map<String, String> env, boolean clearServerEnv) throws IOException {
+      List<String> command = new ArrayList<>(List.of(javaBin(), "-jar", jarPath));
       command.addAll(args);
       ProcessBuilder pb = new ProcessBuilder(command);
       if (clearServerEnv) {
@@ -177,6 +181,36 @@ class ShadedJarIT {
       List<String> logLines = List.copyOf(jar.err).stream().filter(l -> !l.isBlank()).toList();
       assertThat(logLines).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("{").endsWith("}"));
       assertThat(String.join("\n", logLines)).doesNotContain("it-key-encryption-key");
+    }
+  }
+
+  @Test
+  void theSlimProductionJarCarriesNoEmbeddedServersAndStarts(@TempDir Path dir) throws Exception {
+    String slim = System.getProperty("scangate.slim.jar", "target/scangate-slim.jar");
+    assertThat(Path.of(slim)).exists();
+    try (var zip = new java.util.zip.ZipFile(slim)) {
+      assertThat(zip.stream().map(java.util.zip.ZipEntry::getName)
+          .filter(n -> n.startsWith("io/zonky/") || n.contains("postgres-linux") || n.startsWith("redis/embedded/"))).isEmpty();
+    }
+    assertThat(Files.size(Path.of(slim))).as("a fraction of the dev jar").isLessThan(Files.size(Path.of(jar())) / 3);
+    Path config = dir.resolve("scangate.yaml");
+    Files.writeString(config, """
+        server: { host: "127.0.0.1", port: 0, publicUrl: "https://login.example.com" }
+        redis: { url: "${REDIS}", keyPrefix: "it-%s:" }
+        postgres: { url: "${PG}" }
+        tokens: { keyEncryptionKey: "${KEK}" }
+        """.formatted(TestServers.randomHex(4)));
+    var env = java.util.Map.of("REDIS", TestServers.redisUrl(), "PG", TestServers.freshDatabaseUrl(),
+        "KEK", "it-key-encryption-key-0123456789abcdef");
+    try (RunningJar jar = new RunningJar(slim, List.of("start", "--config", config.toString()), env, false)) {
+      String base = jar.awaitReady();
+      assertThat(get(base + "/health/ready")).isEqualTo(200);
+      jar.stop();
+    }
+    try (RunningJar dev = new RunningJar(slim, List.of("start-dev", "--port", "0"), java.util.Map.of(), true)) {
+      assertThat(dev.process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+      assertThat(dev.process.exitValue()).isEqualTo(1);
+      assertThat(String.join("\n", dev.err)).contains("this jar has no embedded servers");
     }
   }
 

@@ -30,7 +30,9 @@ public final class DevHosts {
   /** First handler after the request log: 403 {@code host_not_allowed} for any other Host. */
   public Handler<RoutingContext> hostCheck() {
     return ctx -> {
-      if (isOwn(ctx.request().getHeader("Host"))) {
+      // authority(): the Host header in HTTP/1.1, :authority in HTTP/2 (h2c upgrades have no Host).
+      var authority = ctx.request().authority();
+      if (authority != null && isOwn(authority.toString())) {
         ctx.next();
       } else {
         ctx.fail(new ApiException(403, "host_not_allowed",
@@ -43,7 +45,7 @@ public final class DevHosts {
   public static Handler<RoutingContext> sameOriginOnly() {
     return ctx -> {
       String origin = ctx.request().getHeader("Origin");
-      String host = ctx.request().getHeader("Host");
+      String host = ctx.request().authority() == null ? null : ctx.request().authority().toString();
       if (origin == null || host == null || origin.equalsIgnoreCase("http://" + host) || origin.equalsIgnoreCase("https://" + host)) {
         ctx.next();
       } else {
