@@ -207,8 +207,10 @@ public final class ConfigLoader {
       }
       Duration grace = s.duration("shutdownGracePeriod", ScanGateConfig.Server.DEFAULT_SHUTDOWN_GRACE, Duration.ZERO,
           Duration.ofMinutes(5));
+      Duration readTimeout = s.duration("readTimeout", ScanGateConfig.Server.DEFAULT_READ_TIMEOUT, Duration.ofSeconds(1),
+          Duration.ofMinutes(5));
       s.rejectUnknownFields();
-      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort, grace);
+      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort, grace, readTimeout);
     }
 
     private RedisSettings redis(Section s) {

@@ -36,14 +36,16 @@ public record ScanGateConfig(
    * @param metricsPort where {@code /metrics} is served (only there), or null for the main port
    * @param shutdownGracePeriod how long a stopping instance lets in-flight requests finish after it
    *     stopped taking new work (readiness 503, waiting browsers answered)
+   * @param readTimeout how long a client may take to send a request's headers, and then its body
    */
   public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort,
-                       Duration shutdownGracePeriod) {
+                       Duration shutdownGracePeriod, Duration readTimeout) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(10);
 
     public Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {
-      this(host, port, publicUrl, trustedProxies, null, DEFAULT_SHUTDOWN_GRACE);
+      this(host, port, publicUrl, trustedProxies, null, DEFAULT_SHUTDOWN_GRACE, DEFAULT_READ_TIMEOUT);
     }
   }
 

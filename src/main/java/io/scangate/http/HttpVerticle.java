@@ -6,12 +6,14 @@ import io.scangate.error.ApiException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 
 import java.util.HashMap;
@@ -27,7 +29,14 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Where to listen and how large a request body may be. */
   /** {@code devPublicUrl}: start-dev's public URL, which turns on its Host guard ({@link DevHosts}); null in production. */
-  public record Settings(String host, int port, long bodyLimitBytes, String devPublicUrl) {}
+  public record Settings(String host, int port, long bodyLimitBytes, String devPublicUrl, java.time.Duration readTimeout) {}
+
+  /**
+   * Connections silent in both directions this long are closed (a client that never finishes its
+   * headers, a kept-alive connection nobody uses): longer than the longest long poll (60 s) with a
+   * margin; SSE streams write a heartbeat every 10 s.
+   */
+  static final int IDLE_TIMEOUT_SECONDS = 90;
 
   private final Settings settings;
   private final List<Routes> routes;
@@ -53,6 +62,12 @@ public final class HttpVerticle extends VerticleBase {
     // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
     Set<HttpMethod> withBodies = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
+    ReadTimeouts timeouts = new ReadTimeouts(vertx, settings.readTimeout());
+    Handler<RoutingContext> bodyDeadline = timeouts.body();
+    router.route().handler(ctx -> {
+      if (withBodies.contains(ctx.request().method())) bodyDeadline.handle(ctx);
+      else ctx.next();
+    });
     router.route().handler(ctx -> {
       if (withBodies.contains(ctx.request().method())) bodies.handle(ctx);
       else ctx.next();
@@ -76,7 +91,7 @@ public final class HttpVerticle extends VerticleBase {
 
     // No compression: our answers are small JSON, and a compressor per connection costs memory
     // on every waiting browser (and could hold SSE frames back).
-    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(0))
+    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
         .requestHandler(router)
         .invalidRequestHandler(HttpVerticle::invalidRequest)
         .listen(settings.port(), settings.host())

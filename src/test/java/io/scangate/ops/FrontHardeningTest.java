@@ -122,4 +122,27 @@ class FrontHardeningTest {
       root.detachAppender(seen);
     }
   }
+
+  @Test
+  void slowClientsAreCutOffButWaitingBrowsersAreNot(Vertx vertx) throws Exception {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML.replace("server:\n",
+        "server:\n  readTimeout: PT1S\n")));
+    int port = gateway.port();
+    // Headers, then half the promised body: 408 and closed.
+    String halfBody = RawHttp.exchange(port, "POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"appId\":");
+    assertThat(RawHttp.status(halfBody)).as(halfBody).isEqualTo(408);
+    assertThat(RawHttp.body(halfBody)).contains("request_timeout");
+
+    // What the gateway holds open is not a slow read: a 3 s long poll and a 3 s SSE stream outlive the 1 s timeout.
+    WebClient client = TestHttp.client(vertx, port);
+    String id = await(client.post("/api/v1/qr/sessions")
+        .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr"))).bodyAsJsonObject().getString("sessionId");
+    try (io.scangate.testing.SseClient sse = new io.scangate.testing.SseClient(vertx, port, "/api/v1/qr/sessions/" + id + "/events")) {
+      HttpResponse<Buffer> longPoll = await(client.get("/api/v1/qr/sessions/" + id + "?waitSeconds=3&since=PENDING").send());
+      assertThat(longPoll.statusCode()).isEqualTo(200);
+      assertThat(sse.events()).hasSize(1);
+      assertThat(sse.hasEnded()).as("the stream is still open").isFalse();
+    }
+  }
 }
