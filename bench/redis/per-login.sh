@@ -97,10 +97,12 @@ echo "commits per login $(echo "scale=2; ($(tail -1 "$dir/pg1") - $(tail -1 "$di
 echo "-- memory per live (PENDING) session --"
 used0=$(cli INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)/\1/p')
 for i in $(seq 1 "$SESSIONS"); do
-  echo '{"appId":"bench","connection":"wechat-mini-qr"}'
-done | xargs -P 8 -I{} curl -sf -o /dev/null -X POST -H 'Content-Type: application/json' "$base/api/v1/qr/sessions" -d {}
+  curl -s -o /dev/null -w '%{http_code}\n' -X POST -H 'Content-Type: application/json' "$base/api/v1/qr/sessions" \
+    -d '{"appId":"bench","connection":"wechat-mini-qr"}'
+done | sort | uniq -c >"$dir/created"
+made=$(awk '$2=="201"{print $1}' "$dir/created")
 used1=$(cli INFO memory | tr -d '\r' | sed -n 's/^used_memory:\([0-9]*\)/\1/p')
-echo "used_memory delta per session: $(( (used1 - used0) / SESSIONS )) bytes ($SESSIONS sessions)"
-key=$(cli --scan --pattern "${prefix}{*}:qr:session:*" | head -1)
-scene=$(cli --scan --pattern "${prefix}{*}:qr:scene:*" | head -1)
+echo "used_memory delta per session: $(( (used1 - used0) / made )) bytes ($made sessions created; answers: $(tr '\n' ' ' <"$dir/created"))"
+key=$(cli --scan --pattern "${prefix}{*}:qr:session:*" | head -1 || true)
+scene=$(cli --scan --pattern "${prefix}{*}:qr:scene:*" | head -1 || true)
 echo "MEMORY USAGE session hash $(cli MEMORY USAGE "$key"), scene key $(cli MEMORY USAGE "$scene") bytes"

@@ -63,7 +63,7 @@ public final class RedisClients {
    * for ever. Nothing the gateway sends blocks inside Redis, so a healthy server answers in
    * milliseconds.
    */
-  public static final long COMMAND_TIMEOUT_MS = 3_000;
+  public static final long COMMAND_TIMEOUT_MS = 5_000;
 
   /** The command client: pooled, with {@link #COMMAND_TIMEOUT_MS} on every command. */
   public static Redis create(Vertx vertx, RedisSettings settings) {
