@@ -14,6 +14,12 @@ public final class Outages {
         return true;
       }
       String message = String.valueOf(t.getMessage());
+      // Redis' own answers while a failover is under way: no primary for the slot, a replica not
+      // yet promoted, a server still loading its data.
+      if ((message.startsWith("CLUSTERDOWN") || message.startsWith("MASTERDOWN") || message.startsWith("READONLY")
+              || message.startsWith("TRYAGAIN") || message.startsWith("LOADING"))) {
+        return true;
+      }
       if (t instanceof io.vertx.core.VertxException
           && (message.contains("Connection refused") || message.contains("Connection was closed")
               || message.contains("Connection reset") || message.contains("Timeout"))) {

@@ -77,11 +77,12 @@ public final class LoginPipeline implements LoginService {
       return rateLimiter.acquire("qr-ip", clientIp, limits.sessionsPerMinutePerIp(), "QR sessions from this address")
           .compose(v -> rateLimiter.acquire("qr-app", appId, limits.sessionsPerMinutePerApp(), "QR sessions for this application"))
           .compose(v -> {
-            String scene = QrIds.scene();
+            String tag = QrIds.newTag();
+            String scene = QrIds.scene(tag);
             long now = System.currentTimeMillis();
             long expiresAt = now + config.qr().sessionTtl().toMillis();
             return qrContent.qrContent(connection, scene).compose(content -> sessions.create(new QrSession(
-                QrIds.sessionId(), Status.PENDING, appId, connectionId, scene, content, now, expiresAt, clientIp,
+                QrIds.sessionId(tag), Status.PENDING, appId, connectionId, scene, content, now, expiresAt, clientIp,
                 truncate(Profile.printableOnly(userAgent), 300), null, null, null, null, null, null, null, null, 1)));
           })
           .map(s -> s.toJson().put("qrcodeUrl", config.server().publicUrl() + "/api/v1/qr/images/" + s.scene() + ".png"));
@@ -125,7 +126,7 @@ public final class LoginPipeline implements LoginService {
         return phone(connection, phoneCode)
             .compose(number -> resolveUser(connection, new WeChatIdentity(connection.identifier(), connection.wechatAppId(),
                 session.openid(), session.unionid(), number, profile.nickname(), profile.avatarUrl()), context))
-            .compose(user -> sessions.confirm(session.sessionId(), scanTokenHash, user.id(), QrIds.ticket(),
+            .compose(user -> sessions.confirm(session.sessionId(), scanTokenHash, user.id(), QrIds.ticket(session.sessionId()),
                 user.nickname(), user.avatarUrl()).map(confirmed -> new JsonObject()))
             .recover(e -> {
               ApiException refused = ApiException.from(e);

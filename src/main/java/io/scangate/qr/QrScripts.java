@@ -4,22 +4,26 @@ package io.scangate.qr;
  * The session state machine, as Lua run atomically inside Redis: two confirms, a confirm racing
  * a cancel, or a confirm after expiry can never both win. Every change bumps {@code version},
  * publishes the whole hash on the instance-shared channel, and on a terminal state shortens the
- * key's life to {@code qr.retention} and drops the session from the expiry index.
+ * key's life to {@code qr.retention}. Every key a script touches is passed in {@code KEYS}, and
+ * they share the session's slot tag (see {@link QrIds#TAG_LENGTH}), so the scripts run unchanged
+ * on a Redis Cluster and behind managed-cluster proxies.
  */
 final class QrScripts {
 
   private QrScripts() {}
 
-  /** Shared tail: publish the new state and, if terminal, keep it only for the retention time. */
+  /**
+   * Shared tail: publish the new state and, if terminal, keep it only for the retention time.
+   * The expiry index and the scene key live elsewhere and are not touched here (see
+   * {@link QrSessionStore}): the index is sharded over other slots, and the scene key simply
+   * lives out its creation-time TTL (it points to the hash, which is gone after the retention).
+   */
   private static final String FINISH = """
-      local function finish(s, expiries, channel, retention)
+      local function finish(s, channel, retention)
         redis.call('HINCRBY', s, 'version', 1)
         local st = redis.call('HGET', s, 'status')
         if st ~= 'PENDING' and st ~= 'SCANNED' then
-          local id = redis.call('HGET', s, 'sessionId')
-          redis.call('ZREM', expiries, id)
           redis.call('EXPIRE', s, retention)
-          redis.call('EXPIRE', redis.call('HGET', s, 'sceneKey'), retention)
         end
         local flat = redis.call('HGETALL', s)
         local state = {}
@@ -32,19 +36,31 @@ final class QrScripts {
       """;
 
   /**
-   * KEYS: session hash, expiry index, ticket key (confirm only).
+   * Creates a PENDING session: its hash and its scene key, both alive for {@code life} seconds.
+   * KEYS: session hash, scene key (same slot tag). ARGV: life (s), sessionId, then field/value pairs.
+   */
+  static final String CREATE = """
+      redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+      redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1]))
+      redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[1]))
+      return 1
+      """;
+
+  /**
+   * KEYS: session hash, ticket key (same slot tag; the ticket key is only written by a confirm).
    * ARGV: op, now (ms), channel, retention (s), then the op's own arguments.
    * Returns {'ok', stateJson} or {'err', code, status}.
    */
   static final String TRANSITION = FINISH + """
-      local s, expiries = KEYS[1], KEYS[2]
+      local s = KEYS[1]
       local op, now, channel, retention = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
       local status = redis.call('HGET', s, 'status')
       if not status then return {'err', 'session_not_found', ''} end
       local live = status == 'PENDING' or status == 'SCANNED'
       if live and now >= tonumber(redis.call('HGET', s, 'expiresAt')) then
         redis.call('HSET', s, 'status', 'EXPIRED')
-        finish(s, expiries, channel, retention)
+        local encoded = finish(s, channel, retention)
+        if op == 'expire' then return {'ok', encoded} end
         return {'err', 'session_expired', 'EXPIRED'}
       end
       if not live then return {'err', 'session_finished', status} end
@@ -64,7 +80,7 @@ final class QrScripts {
         redis.call('HSET', s, 'status', 'CONFIRMED', 'userId', userId, 'ticket', ticket)
         local grant = cjson.encode({sessionId = redis.call('HGET', s, 'sessionId'), userId = userId,
           appId = redis.call('HGET', s, 'appId'), connection = redis.call('HGET', s, 'connection')})
-        redis.call('SET', KEYS[3], grant, 'EX', tonumber(ticketTtl))
+        redis.call('SET', KEYS[2], grant, 'EX', tonumber(ticketTtl))
       end
 
       if op == 'scan' then
@@ -95,32 +111,12 @@ final class QrScripts {
         -- ARGV: 5 scanTokenHash ('' when the failure is not the scanner's doing), 6 error code
         if ARGV[5] ~= '' and not scanTokenMatches(ARGV[5]) then return {'err', 'invalid_scan_token', status} end
         redis.call('HSET', s, 'status', 'FAILED', 'error', ARGV[6])
+      elseif op == 'expire' then
+        -- The sweeper's call for a session its index says is due; not due by the hash's own time.
+        return {'err', 'not_due', status}
       else
         return {'err', 'unknown_op', status}
       end
-      return {'ok', finish(s, expiries, channel, retention)}
-      """;
-
-  /**
-   * Expires every live session whose time is up; run by each instance every second, and safe to
-   * run concurrently (ZREM decides who handles a session).
-   * KEYS: expiry index. ARGV: now (ms), channel, retention (s), key prefix of session hashes, batch size.
-   */
-  static final String SWEEP = FINISH + """
-      local expiries = KEYS[1]
-      local now, channel, retention, prefix = tonumber(ARGV[1]), ARGV[2], ARGV[3], ARGV[4]
-      local due = redis.call('ZRANGEBYSCORE', expiries, '-inf', now, 'LIMIT', 0, tonumber(ARGV[5]))
-      local count = 0
-      for _, id in ipairs(due) do
-        redis.call('ZREM', expiries, id)
-        local s = prefix .. id
-        local status = redis.call('HGET', s, 'status')
-        if status == 'PENDING' or status == 'SCANNED' then
-          redis.call('HSET', s, 'status', 'EXPIRED')
-          finish(s, expiries, channel, retention)
-          count = count + 1
-        end
-      end
-      return count
+      return {'ok', finish(s, channel, retention)}
       """;
 }

@@ -11,16 +11,26 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * QR sessions in Redis: a hash per session ({@code qr:session:<sessionId>}), a scene index
- * ({@code qr:scene:<scene>} → sessionId), an expiry index (sorted set by expiresAt), and one-time
- * tickets ({@code qr:ticket:<ticket>} → grant JSON). All state changes go through
- * {@link QrScripts#TRANSITION}, which also publishes them on {@link #channel()}.
+ * QR sessions in Redis: a hash per session ({@code {tag}:qr:session:<sessionId>}), a scene index
+ * ({@code {tag}:qr:scene:<scene>} → sessionId), one-time tickets ({@code {tag}:qr:ticket:<ticket>}
+ * → grant JSON), all three in the slot of the session's tag (the first {@link QrIds#TAG_LENGTH}
+ * characters of each id), and an expiry index sharded over {@link #EXPIRY_SHARDS} sorted sets
+ * by expiresAt. All state changes go through {@link QrScripts#TRANSITION}, which also publishes
+ * them on {@link #channel()}.
+ *
+ * <p>The expiry index is sharded, not kept with the session, because the sweeper must find due
+ * sessions without knowing them: a fixed, small number of sorted sets, each in its own slot (so
+ * spread over the cluster's nodes), read with one ZRANGEBYSCORE each per sweep. Being in other
+ * slots than the sessions, the index is kept outside the scripts: an entry is only a hint (the
+ * session hash decides), added after the create, removed after a terminal change, and claimed
+ * with ZREM by the one sweeper that then expires the session.
  */
 public final class QrSessionStore {
 
@@ -34,6 +44,12 @@ public final class QrSessionStore {
       return new Grant(g.getString("sessionId"), g.getString("userId"), g.getString("appId"), g.getString("connection"));
     }
   }
+
+  /** Sorted sets of the expiry index: enough to spread the sweep's reads over a cluster's primaries. */
+  static final int EXPIRY_SHARDS = 16;
+  private static final int SWEEP_BATCH = 500;
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(QrSessionStore.class);
 
   private final Redis redis;
   private final RedisKeys keys;
@@ -50,46 +66,52 @@ public final class QrSessionStore {
   }
 
   String sessionKey(String sessionId) {
-    return keys.key("qr", "session", sessionId);
+    return keys.inSlot(QrIds.tagOf(sessionId), "qr", "session", sessionId);
   }
 
   String sceneKey(String scene) {
-    return keys.key("qr", "scene", scene);
+    return keys.inSlot(QrIds.tagOf(scene), "qr", "scene", scene);
   }
 
   String ticketKey(String ticket) {
-    return keys.key("qr", "ticket", ticket);
+    return keys.inSlot(QrIds.tagOf(ticket), "qr", "ticket", ticket);
   }
 
-  String expiriesKey() {
-    return keys.key("qr", "expiries");
+  /** The expiry index shard of a session: by its tag, so that a session always lands in the same one. */
+  String expiriesKey(String sessionId) {
+    return expiriesShard(Math.floorMod(QrIds.tagOf(sessionId).hashCode(), EXPIRY_SHARDS));
   }
 
-  /** Stores a new PENDING session; it lives for sessionTtl, then stays readable for qr.retention. */
+  String expiriesShard(int shard) {
+    return keys.inSlot("qr-expiries-" + shard, "qr", "expiries");
+  }
+
+  /**
+   * Stores a new PENDING session; it lives for sessionTtl, then stays readable for qr.retention.
+   * Its id and scene must share one slot tag ({@link QrIds#sessionId(String)}, {@link QrIds#scene(String)})
+   * on a Redis Cluster, and its ticket must come from {@link QrIds#ticket(String)}; a standalone
+   * Redis takes any ids.
+   */
   public Future<QrSession> create(QrSession s) {
     long lifeSeconds = Duration.ofMillis(s.expiresAt() - System.currentTimeMillis()).plus(settings.retention()).toSeconds() + 1;
-    Request hset = Request.cmd(Command.HSET).arg(sessionKey(s.sessionId()));
     Map<String, String> fields = new HashMap<>();
     fields.put("sessionId", s.sessionId());
     fields.put("status", s.status().name());
     fields.put("appId", s.appId());
     fields.put("connection", s.connection());
     fields.put("scene", s.scene());
-    fields.put("sceneKey", sceneKey(s.scene()));
     fields.put("qrContent", s.qrContent());
     fields.put("createdAt", Long.toString(s.createdAt()));
     fields.put("expiresAt", Long.toString(s.expiresAt()));
     fields.put("ip", s.ip() == null ? "" : s.ip());
     fields.put("userAgent", s.userAgent() == null ? "" : s.userAgent());
     fields.put("version", "1");
-    fields.forEach((k, v) -> hset.arg(k).arg(v));
-    return redis.batch(List.of(
-            Request.cmd(Command.MULTI),
-            hset,
-            Request.cmd(Command.EXPIRE).arg(sessionKey(s.sessionId())).arg(lifeSeconds),
-            Request.cmd(Command.SET).arg(sceneKey(s.scene())).arg(s.sessionId()).arg("EX").arg(lifeSeconds),
-            Request.cmd(Command.ZADD).arg(expiriesKey()).arg(s.expiresAt()).arg(s.sessionId()),
-            Request.cmd(Command.EXEC)))
+    Request create = Request.cmd(Command.EVAL).arg(QrScripts.CREATE).arg(2)
+        .arg(sessionKey(s.sessionId())).arg(sceneKey(s.scene()))
+        .arg(lifeSeconds).arg(s.sessionId());
+    fields.forEach((k, v) -> create.arg(k).arg(v));
+    return redis.send(create)
+        .compose(created -> redis.send(Request.cmd(Command.ZADD).arg(expiriesKey(s.sessionId())).arg(s.expiresAt()).arg(s.sessionId())))
         .map(done -> s);
   }
 
@@ -128,12 +150,34 @@ public final class QrSessionStore {
     return transition(sessionId, "fail", null, nz(scanTokenHash), error);
   }
 
-  /** Expires due sessions, publishing each; returns how many. */
+  /**
+   * Expires due sessions, publishing each; returns how many. Run by every instance every second:
+   * each shard is read, each due entry claimed by ZREM (one instance wins it), and the claimed
+   * session expired by {@link QrScripts#TRANSITION} (op {@code expire}), which decides by the
+   * session's own expiresAt and does nothing to a session already finished.
+   */
   public Future<Integer> sweep() {
-    return redis.send(Request.cmd(Command.EVAL).arg(QrScripts.SWEEP).arg(1).arg(expiriesKey())
-            .arg(System.currentTimeMillis()).arg(channel()).arg(settings.retention().toSeconds())
-            .arg(keys.key("qr", "session", "")).arg(500))
-        .map(Response::toInteger);
+    long now = System.currentTimeMillis();
+    List<Future<Integer>> shards = new ArrayList<>();
+    for (int shard = 0; shard < EXPIRY_SHARDS; shard++) shards.add(sweepShard(expiriesShard(shard), now));
+    return Future.all(shards).map(all -> shards.stream().mapToInt(Future::result).sum());
+  }
+
+  private Future<Integer> sweepShard(String shard, long now) {
+    return redis.send(Request.cmd(Command.ZRANGEBYSCORE).arg(shard).arg("-inf").arg(now).arg("LIMIT").arg(0).arg(SWEEP_BATCH))
+        .compose(due -> {
+          List<Future<Integer>> expired = new ArrayList<>();
+          if (due != null) {
+            for (Response id : due) {
+              String sessionId = id.toString();
+              expired.add(redis.send(Request.cmd(Command.ZREM).arg(shard).arg(sessionId)).compose(claimed ->
+                  claimed.toInteger() == 0 || sessionId.length() < QrIds.TAG_LENGTH
+                      ? Future.succeededFuture(0)
+                      : run(sessionId, "expire", null, List.of(), now).map(s -> 1).otherwise(0)));
+            }
+          }
+          return Future.all(expired).map(all -> expired.stream().mapToInt(Future::result).sum());
+        });
   }
 
   /** The grant behind a ticket, without using it up (to authenticate the caller first). */
@@ -147,16 +191,30 @@ public final class QrSessionStore {
   }
 
   private Future<QrSession> transition(String sessionId, String op, String ticket, String... args) {
-    Request eval = Request.cmd(Command.EVAL).arg(QrScripts.TRANSITION).arg(3)
-        .arg(sessionKey(sessionId)).arg(expiriesKey()).arg(ticket == null ? keys.key("qr", "ticket", "-") : ticketKey(ticket))
-        .arg(op).arg(System.currentTimeMillis()).arg(channel()).arg(settings.retention().toSeconds());
+    return run(sessionId, op, ticket, List.of(args), System.currentTimeMillis());
+  }
+
+  private Future<QrSession> run(String sessionId, String op, String ticket, List<String> args, long now) {
+    // Without a ticket, KEYS[2] is a name in the session's slot that the script never touches.
+    String ticketKey = ticketKey(ticket == null ? QrIds.tagOf(sessionId) + "-" : ticket);
+    Request eval = Request.cmd(Command.EVAL).arg(QrScripts.TRANSITION).arg(2)
+        .arg(sessionKey(sessionId)).arg(ticketKey)
+        .arg(op).arg(now).arg(channel()).arg(settings.retention().toSeconds());
     for (String a : args) eval.arg(a);
     return redis.send(eval).compose(reply -> {
       if ("ok".equals(reply.get(0).toString())) {
-        return Future.succeededFuture(QrSession.fromHash(jsonToMap(new JsonObject(reply.get(1).toString()))));
+        QrSession changed = QrSession.fromHash(jsonToMap(new JsonObject(reply.get(1).toString())));
+        if (changed.status().terminal()) dropFromExpiryIndex(sessionId);
+        return Future.succeededFuture(changed);
       }
       return Future.failedFuture(refusal(reply.get(1).toString(), reply.get(2).toString()));
     });
+  }
+
+  /** The index entry of a finished session is a hint no longer needed; a failure here only leaves work for the sweeper. */
+  private void dropFromExpiryIndex(String sessionId) {
+    redis.send(Request.cmd(Command.ZREM).arg(expiriesKey(sessionId)).arg(sessionId))
+        .onFailure(e -> log.atDebug().addKeyValue("reason", e.getMessage()).log("expiry index entry left to the sweeper"));
   }
 
   static ApiException refusal(String code, String status) {

@@ -3,11 +3,24 @@ package io.scangate.redis;
 /**
  * Names of everything the gateway keeps in Redis, under the configured {@code redis.keyPrefix}
  * (pub/sub channels too), so several gateways or test runs can share one Redis without meeting.
+ *
+ * <p>Keys that one Lua script (or one MULTI) touches together are named with {@link #inSlot} and
+ * the same tag, so that they share a Redis Cluster hash slot; the cluster and managed cluster
+ * proxies refuse a script whose keys are in different slots. See docs/operations.md, "Key layout".
  */
 public record RedisKeys(String prefix) {
 
+  /** A key of its own: it hashes to whatever slot its name gives. */
   public String key(String... parts) {
     return prefix + String.join(":", parts);
+  }
+
+  /**
+   * A key in the hash slot of {@code tag}: {@code <prefix>{<tag>}:<parts>}. Every key with the
+   * same tag is in the same slot (on a standalone Redis the braces are just characters).
+   */
+  public String inSlot(String tag, String... parts) {
+    return prefix + "{" + tag + "}:" + String.join(":", parts);
   }
 
   public String channel(String name) {

@@ -32,6 +32,12 @@ import java.util.function.Supplier;
  * {@code (channel, payload)}. Frames from any connection but the current one are dropped, so a
  * message is never delivered twice by an old and a new connection.
  *
+ * <p>In cluster mode a classic {@code SUBSCRIBE} on any node, primary or replica, receives every
+ * {@code PUBLISH} of the whole cluster (the cluster bus broadcasts it), so the subscription is a
+ * plain connection to one of the seed nodes ({@code redis.url}, then {@code redis.nodes}); each
+ * new attempt tries the next one, so losing a node moves the subscription to another. In
+ * sentinel mode the client asks the sentinels for the current primary on every attempt.
+ *
  * <p><b>Catch-up.</b> After every successful subscription, the first one included, the catch-up
  * callback runs; it should re-read from Redis whatever messages published while unsubscribed
  * would have told (the QR hub re-reads the watched sessions, revocations reload the whole set).
@@ -89,7 +95,9 @@ public final class RedisSubscription {
   }
 
   private final Vertx vertx;
-  private final Redis client;
+  /** One client, or in cluster mode one per seed node, tried in turn (see the class comment). */
+  private final List<Redis> clients;
+  private int attempts;
   private final String description;
   private final List<String> channels;
   private final MessageHandler handler;
@@ -115,15 +123,20 @@ public final class RedisSubscription {
    */
   public RedisSubscription(Vertx vertx, RedisSettings settings, String description, List<String> channels,
                            MessageHandler handler, Supplier<Future<Void>> catchUp) {
-    this(vertx, RedisClients.options(settings).setMaxPoolSize(1), description, channels, handler, catchUp);
+    this(vertx, RedisClients.subscriptionOptions(settings), description, channels, handler, catchUp);
   }
 
   /** With the client's options spelled out (tests use it to force RESP2). */
   RedisSubscription(Vertx vertx, RedisOptions options, String description, List<String> channels,
                     MessageHandler handler, Supplier<Future<Void>> catchUp) {
+    this(vertx, List.of(options), description, channels, handler, catchUp);
+  }
+
+  private RedisSubscription(Vertx vertx, List<RedisOptions> options, String description, List<String> channels,
+                            MessageHandler handler, Supplier<Future<Void>> catchUp) {
     if (channels.isEmpty()) throw new IllegalArgumentException("no channel to subscribe to");
     this.vertx = vertx;
-    this.client = Redis.createClient(vertx, options);
+    this.clients = options.stream().map(o -> Redis.createClient(vertx, o)).toList();
     this.description = description;
     this.channels = List.copyOf(channels);
     this.handler = handler;
@@ -190,7 +203,7 @@ public final class RedisSubscription {
     Attempt a = current;
     current = null;
     Future<Void> closing = a == null ? Future.succeededFuture() : a.connection.close().otherwiseEmpty();
-    return closing.eventually(client::close).otherwiseEmpty();
+    return closing.eventually(() -> Future.join(clients.stream().map(Redis::close).toList()).<Void>mapEmpty()).otherwiseEmpty();
   }
 
   /** Whether subscribed and caught up right now. */
@@ -214,6 +227,7 @@ public final class RedisSubscription {
   }
 
   private Future<Void> attempt() {
+    Redis client = clients.get(attempts++ % clients.size());
     return client.connect().compose(conn -> {
       if (closed) return conn.close().transform(x -> Future.<Void>failedFuture("subscription closed"));
       Attempt a = new Attempt(conn, channels);

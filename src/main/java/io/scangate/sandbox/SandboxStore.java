@@ -125,7 +125,8 @@ final class SandboxStore {
   Future<Integer> takeForceRefresh(String appId) {
     String day = LocalDate.now(ZoneId.of("Asia/Shanghai")).toString();
     return send(Request.cmd(Command.EVAL).arg(RedisScripts.TAKE_FORCE_REFRESH).arg(2)
-            .arg(key("stable-force-recent", appId)).arg(key("stable-force-day", appId, day))
+            .arg(keys.inSlot("sandbox-" + appId, "sandbox", "stable-force-recent"))
+            .arg(keys.inSlot("sandbox-" + appId, "sandbox", "stable-force-day", day))
             .arg(FORCE_REFRESH_INTERVAL.toMillis()).arg(FORCE_REFRESH_PER_DAY))
         .map(r -> r.toLong() == -1 ? 45011 : r.toLong() == -2 ? 45009 : 0);
   }
@@ -171,13 +172,15 @@ final class SandboxStore {
   // ---- one-time codes ----
 
   Future<Void> saveCode(String kind, String code, JsonObject record) {
-    return send(Request.cmd(Command.SET).arg(key(kind, code)).arg(record.encode()).arg("PX").arg(CODE_TTL.toMillis())).mapEmpty();
+    return send(Request.cmd(Command.SET).arg(keys.inSlot("sandbox-" + code, "sandbox", kind)).arg(record.encode()).arg("PX").arg(CODE_TTL.toMillis())).mapEmpty();
   }
 
   /** The code's record the first time; 40163 after that; 40029 for an unknown or expired code. */
   Future<JsonObject> consumeCode(String kind, String code) {
     if (code == null || code.isEmpty() || code.length() > 128) return Future.failedFuture(SandboxError.invalidCode());
-    return send(Request.cmd(Command.EVAL).arg(CONSUME_ONCE).arg(2).arg(key(kind, code)).arg(key(kind + "-used", code))
+    // The code and its used-mark share the code's slot: the script touches both.
+    return send(Request.cmd(Command.EVAL).arg(CONSUME_ONCE).arg(2)
+            .arg(keys.inSlot("sandbox-" + code, "sandbox", kind)).arg(keys.inSlot("sandbox-" + code, "sandbox", kind + "-used"))
             .arg(CODE_TTL.multipliedBy(2).toMillis()))
         .compose(r -> {
           if (r.type() == io.vertx.redis.client.ResponseType.NUMBER) {
@@ -211,11 +214,12 @@ final class SandboxStore {
   Future<JsonArray> listQrCodes() {
     return send(Request.cmd(Command.ZREVRANGE).arg(key("qrcodes")).arg(0).arg(QR_LIST_MAX - 1)).compose(tickets -> {
       if (tickets == null || tickets.size() == 0) return Future.succeededFuture(new JsonArray());
-      Request mget = Request.cmd(Command.MGET);
-      for (Response t : tickets) mget.arg(key("qr", t.toString()));
-      return send(mget).map(values -> {
+      // One GET each, not MGET: the keys are in different cluster slots.
+      List<Future<Response>> values = new ArrayList<>();
+      for (Response t : tickets) values.add(send(Request.cmd(Command.GET).arg(key("qr", t.toString()))));
+      return Future.all(values).map(all -> {
         JsonArray list = new JsonArray();
-        for (Response v : values) if (v != null) list.add(new JsonObject(v.toString()));
+        for (Future<Response> v : values) if (v.result() != null) list.add(new JsonObject(v.result().toString()));
         return list;
       });
     });

@@ -25,6 +25,18 @@ public final class Revocations {
 
   private static final long PRUNE_INTERVAL_MS = 60_000;
 
+  /**
+   * Records one revocation, prunes expired ones and announces it. KEYS: the set. ARGV: channel,
+   * expiry (epoch s), member, now (epoch s). One set in one slot on purpose: every instance reads
+   * it whole after each (re)subscription, and revocations are rare (logouts), so the one slot
+   * carries little load.
+   */
+  private static final String REVOKE = """
+      redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
+      redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[4]) - 1)
+      redis.call('PUBLISH', ARGV[1], ARGV[3])
+      return 1""";
+
   private final Vertx vertx;
   private final Redis commands;
   private final RedisSubscription subscription;
@@ -60,10 +72,8 @@ public final class Revocations {
     if (expiresAtEpochSeconds <= now) return Future.succeededFuture();
     revoked.put(jti, expiresAtEpochSeconds);
     String member = jti + " " + expiresAtEpochSeconds;
-    return commands.batch(List.of(
-            Request.cmd(Command.ZADD).arg(setKey).arg(expiresAtEpochSeconds).arg(member),
-            Request.cmd(Command.ZREMRANGEBYSCORE).arg(setKey).arg("-inf").arg(now - 1),
-            Request.cmd(Command.PUBLISH).arg(channel).arg(member)))
+    return commands.send(Request.cmd(Command.EVAL).arg(REVOKE).arg(1).arg(setKey)
+            .arg(channel).arg(expiresAtEpochSeconds).arg(member).arg(now))
         .mapEmpty();
   }
 

@@ -220,12 +220,14 @@ public final class WeChatClient {
 
   // ---------------------------------------------------------------- access tokens
 
+  // One WeChat app's token, its lock and its forced-refresh counters share the app's slot (the
+  // scripts touch them together); different apps spread over the cluster.
   private String tokenKey(Connection c) {
-    return keys.key("wechat", "token", c.wechatAppId());
+    return keys.inSlot("wechat-" + c.wechatAppId(), "wechat", "token");
   }
 
   private String lockKey(Connection c) {
-    return keys.key("wechat", "token-lock", c.wechatAppId());
+    return keys.inSlot("wechat-" + c.wechatAppId(), "wechat", "token-lock");
   }
 
   private Future<String> cachedToken(Connection c) {
@@ -322,8 +324,8 @@ public final class WeChatClient {
   private Future<Void> takeForceRefresh(Connection c) {
     String day = LocalDate.now(WECHAT_ZONE).toString();
     return redis.send(Request.cmd(Command.EVAL).arg(RedisScripts.TAKE_FORCE_REFRESH).arg(2)
-            .arg(keys.key("wechat", "token-force-recent", c.wechatAppId()))
-            .arg(keys.key("wechat", "token-force-day", c.wechatAppId(), day))
+            .arg(keys.inSlot("wechat-" + c.wechatAppId(), "wechat", "token-force-recent"))
+            .arg(keys.inSlot("wechat-" + c.wechatAppId(), "wechat", "token-force-day", day))
             .arg(settings.forceRefreshInterval().toMillis()).arg(settings.forceRefreshesPerDay()))
         .compose(r -> {
           long n = r.toLong();
