@@ -44,8 +44,10 @@ public final class HttpVerticle extends VerticleBase {
     // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
     Set<HttpMethod> withBodies = Set.of(HttpMethod.POST, HttpMethod.PUT, HttpMethod.PATCH, HttpMethod.DELETE);
+    Set<String> ownBodies = new java.util.HashSet<>();
+    routes.forEach(r -> ownBodies.addAll(r.ownBodyPaths()));
     router.route().handler(ctx -> {
-      if (withBodies.contains(ctx.request().method())) bodies.handle(ctx);
+      if (withBodies.contains(ctx.request().method()) && !ownBodies.contains(ctx.normalizedPath())) bodies.handle(ctx);
       else ctx.next();
     });
     Map<String, Router> surfaces = new HashMap<>();

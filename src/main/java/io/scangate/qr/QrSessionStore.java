@@ -19,7 +19,8 @@ import java.util.Optional;
 /**
  * QR sessions in Redis: a hash per session ({@code qr:session:<sessionId>}), a scene index
  * ({@code qr:scene:<scene>} → sessionId), an expiry index (sorted set by expiresAt), and one-time
- * tickets ({@code qr:ticket:<ticket>} → grant JSON). All state changes go through
+ * tickets ({@code qr:ticket:<ticket>} → grant JSON), and a scan-token index
+ * ({@code qr:scantoken:<hash>} → sessionId, for calls that carry only a scan token). All state changes go through
  * {@link QrScripts#TRANSITION}, which also publishes them on {@link #channel()}.
  */
 public final class QrSessionStore {
@@ -59,6 +60,10 @@ public final class QrSessionStore {
 
   String ticketKey(String ticket) {
     return keys.key("qr", "ticket", ticket);
+  }
+
+  String scanTokenKey(String scanTokenHash) {
+    return keys.key("qr", "scantoken", scanTokenHash);
   }
 
   String expiriesKey() {
@@ -105,7 +110,21 @@ public final class QrSessionStore {
 
   public Future<QrSession> scan(String sessionId, String openid, String unionid, String scanTokenHash,
                                 String nickname, String avatarUrl) {
-    return transition(sessionId, "scan", null, openid, nz(unionid), scanTokenHash, nz(nickname), nz(avatarUrl));
+    // The index is only a way to find the session: every use still checks the session's own
+    // scanTokenHash and status, so an index entry left by an earlier scan grants nothing.
+    return transition(sessionId, "scan", null, openid, nz(unionid), scanTokenHash, nz(nickname), nz(avatarUrl))
+        .compose(scanned -> {
+          long lifeSeconds = Duration.ofMillis(scanned.expiresAt() - System.currentTimeMillis()).plus(settings.retention()).toSeconds() + 1;
+          return redis.send(Request.cmd(Command.SET).arg(scanTokenKey(scanTokenHash)).arg(sessionId).arg("EX").arg(Math.max(1, lifeSeconds)))
+              .map(scanned);
+        });
+  }
+
+  /** The session a scan token (by its hash) was issued for, if it is still kept. */
+  public Future<Optional<QrSession>> getByScanToken(String scanTokenHash) {
+    return redis.send(Request.cmd(Command.GET).arg(scanTokenKey(scanTokenHash)))
+        .compose(id -> id == null ? Future.succeededFuture(Optional.<QrSession>empty()) : get(id.toString()))
+        .map(found -> found.filter(s -> scanTokenHash.equals(s.scanTokenHash())));
   }
 
   public Future<QrSession> confirm(String sessionId, String scanTokenHash, String userId, String ticket,
