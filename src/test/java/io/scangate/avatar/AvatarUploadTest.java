@@ -54,6 +54,11 @@ class AvatarUploadTest {
 
   /** A live SCANNED session's scan token, as the mini program holds it after scanning. */
   static String scanToken(WebClient client, String openid) throws Exception {
+    return scanned(client, openid).getString("scanToken");
+  }
+
+  /** {@code {sessionId, scene, scanToken}} of a session this WeChat user just scanned. */
+  static JsonObject scanned(WebClient client, String openid) throws Exception {
     HttpResponse<Buffer> created = await(client.post("/api/v1/qr/sessions")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
     assertThat(created.statusCode()).as(created.bodyAsString()).isEqualTo(201);
@@ -61,7 +66,7 @@ class AvatarUploadTest {
     HttpResponse<Buffer> scanned = await(client.post("/api/v1/miniprogram/qr/" + scene + "/scan")
         .sendJsonObject(new JsonObject().put("connection", "wechat-mini-qr").put("code", codes(client, openid).getString("code"))));
     assertThat(scanned.statusCode()).as(scanned.bodyAsString()).isEqualTo(200);
-    return scanned.bodyAsJsonObject().getString("scanToken");
+    return new JsonObject().put("sessionId", created.bodyAsJsonObject().getString("sessionId")).put("scene", scene).put("scanToken", scanned.bodyAsJsonObject().getString("scanToken"));
   }
 
   static String accessToken(WebClient client, String openid) throws Exception {
@@ -86,7 +91,8 @@ class AvatarUploadTest {
     ScanGate a = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env));
     ScanGate b = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML, env));
     WebClient phone = TestHttp.client(vertx, a.port());
-    String token = scanToken(phone, "o-avatar-scan");
+    JsonObject scan = scanned(phone, "o-avatar-scan");
+    String token = scan.getString("scanToken");
 
     HttpResponse<Buffer> uploaded = upload(phone, PNG, "image/png", token, null);
     assertThat(uploaded.statusCode()).as(uploaded.bodyAsString()).isEqualTo(200);
@@ -101,6 +107,16 @@ class AvatarUploadTest {
     assertThat(served.body().getBytes()).isEqualTo(PNG);
 
     // The URL is what a confirm's profile may carry (a temporary client path is not).
+    String confirmPath = "/api/v1/miniprogram/qr/" + scan.getString("scene") + "/confirm";
+    HttpResponse<Buffer> temporary = await(phone.post(confirmPath).sendJsonObject(new JsonObject().put("scanToken", token)
+        .put("profile", new JsonObject().put("avatarUrl", "http://tmp/abc.png"))));
+    assertError(temporary, 400, "invalid_profile");
+    HttpResponse<Buffer> confirmed = await(phone.post(confirmPath).sendJsonObject(new JsonObject().put("scanToken", token)
+        .put("profile", new JsonObject().put("nickname", "Pic").put("avatarUrl", url))));
+    assertThat(confirmed.statusCode()).as(confirmed.bodyAsString()).isEqualTo(200);
+    HttpResponse<Buffer> state = await(phone.get("/api/v1/qr/sessions/" + scan.getString("sessionId")).send());
+    assertThat(state.bodyAsJsonObject().getJsonObject("scannedBy").getString("avatarUrl")).isEqualTo(url);
+
     HttpResponse<Buffer> unknown = await(phone.get("/api/v1/avatars/AAAAAAAAAAAAAAAAAAAAAA.png").send());
     assertError(unknown, 404, "avatar_not_found");
   }
