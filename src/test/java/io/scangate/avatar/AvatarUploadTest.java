@@ -194,4 +194,21 @@ class AvatarUploadTest {
     assertThat(canceled.statusCode()).isEqualTo(200);
     assertError(upload(client, PNG, "image/png", token, null), 403, "invalid_scan_token");
   }
+
+  @Test
+  void oneUploaderGetsTenUploadsAMinute(Vertx vertx) throws Exception {
+    ScanGate g = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML));
+    WebClient client = TestHttp.client(vertx, g.port());
+    String token = scanToken(client, "o-avatar-many");
+    // Fixed one-minute windows: start well inside one, so all eleven land in the same window.
+    while (java.time.LocalTime.now().getSecond() > 40) Thread.sleep(1000);
+    for (int i = 0; i < AvatarServiceImpl.UPLOADS_PER_MINUTE; i++) {
+      assertThat(upload(client, PNG, "image/png", token, null).statusCode()).isEqualTo(200);
+    }
+    HttpResponse<Buffer> refused = upload(client, PNG, "image/png", token, null);
+    assertError(refused, 429, "rate_limited");
+    assertThat(refused.getHeader("Retry-After")).isNotNull();
+    // Another phone is not affected.
+    assertThat(upload(client, PNG, "image/png", scanToken(client, "o-avatar-other"), null).statusCode()).isEqualTo(200);
+  }
 }
