@@ -1,6 +1,10 @@
 package io.scangate;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scangate.avatar.AvatarRoutes;
+import io.scangate.avatar.AvatarService;
+import io.scangate.avatar.AvatarServiceImpl;
+import io.scangate.avatar.AvatarVerticle;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.db.Postgres;
 import io.scangate.http.HttpVerticle;
@@ -130,6 +134,8 @@ public final class ScanGate {
     LoginPipeline pipeline = new LoginPipeline(config, new QrSessions(vertx), TokenService.proxy(vertx), users, wechat, qrContent,
         new RateLimiter(infra.redis(), infra.keys()));
     LoginService login = LoginService.proxy(vertx);
+    AvatarServiceImpl avatars = new AvatarServiceImpl(config, infra.postgres(), new QrSessions(vertx), tokens.verifier(),
+        new RateLimiter(infra.redis(), infra.keys()));
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
@@ -138,7 +144,8 @@ public final class ScanGate {
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
-        new UserRoutes(tokens)));
+        new UserRoutes(tokens),
+        new AvatarRoutes(vertx, AvatarService.proxy(vertx))));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
     if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));
@@ -146,6 +153,7 @@ public final class ScanGate {
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
+        .compose(v -> deployOne(new AvatarVerticle(avatars)))
         .compose(v -> deployHttp(options, routes))
         .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
   }

@@ -68,8 +68,10 @@ public final class HttpVerticle extends VerticleBase {
       if (withBodies.contains(ctx.request().method())) bodyDeadline.handle(ctx);
       else ctx.next();
     });
+    Set<String> ownBodies = new java.util.HashSet<>();
+    routes.forEach(r -> ownBodies.addAll(r.ownBodyPaths()));
     router.route().handler(ctx -> {
-      if (withBodies.contains(ctx.request().method())) bodies.handle(ctx);
+      if (withBodies.contains(ctx.request().method()) && !ownBodies.contains(ctx.normalizedPath())) bodies.handle(ctx);
       else ctx.next();
     });
     Map<String, Router> surfaces = new HashMap<>();

@@ -16,6 +16,14 @@ public interface Routes {
     return "";
   }
 
+  /**
+   * Paths (exact, on the root router) whose routes read their bodies themselves, such as a file
+   * upload: the shared JSON body handler and its small limit leave them alone.
+   */
+  default java.util.Set<String> ownBodyPaths() {
+    return java.util.Set.of();
+  }
+
   /** How the surface writes its errors. */
   default ErrorShape errors() {
     return ErrorShape.API;

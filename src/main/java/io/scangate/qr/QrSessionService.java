@@ -33,6 +33,9 @@ public interface QrSessionService {
 
   Future<@Nullable JsonObject> getByScene(String scene);
 
+  /** The session whose current scan token has this hash (a later scan replaces it), or null. */
+  Future<@Nullable JsonObject> getByScanToken(String scanTokenHash);
+
   Future<JsonObject> scan(String sessionId, String openid, @Nullable String unionid, String scanTokenHash);
 
   Future<JsonObject> confirm(String sessionId, String scanTokenHash, String userId, String ticket,

@@ -31,6 +31,11 @@ final class QrSessionServiceImpl implements QrSessionService {
   }
 
   @Override
+  public Future<JsonObject> getByScanToken(String scanTokenHash) {
+    return Failures.forBus(store.getByScanToken(scanTokenHash).map(QrSessionServiceImpl::storedOrNull));
+  }
+
+  @Override
   public Future<JsonObject> scan(String sessionId, String openid, String unionid, String scanTokenHash) {
     return Failures.forBus(store.scan(sessionId, openid, unionid, scanTokenHash, null, null).map(QrSession::toStored));
   }

@@ -31,6 +31,10 @@ import java.util.Optional;
  * slots than the sessions, the index is kept outside the scripts: an entry is only a hint (the
  * session hash decides), added after the create, removed after a terminal change, and claimed
  * with ZREM by the one sweeper that then expires the session.
+ *
+ * <p>A scan-token index ({@code qr:scantoken:<hash>} → sessionId, for calls that carry only a scan
+ * token, such as the avatar upload) is one key set after the scan, outside the scripts: a hint too,
+ * checked against the session's own hash on every use.
  */
 public final class QrSessionStore {
 
@@ -82,6 +86,10 @@ public final class QrSessionStore {
     return expiriesShard(Math.floorMod(QrIds.tagOf(sessionId).hashCode(), EXPIRY_SHARDS));
   }
 
+  String scanTokenKey(String scanTokenHash) {
+    return keys.key("qr", "scantoken", scanTokenHash);
+  }
+
   String expiriesShard(int shard) {
     return keys.inSlot("qr-expiries-" + shard, "qr", "expiries");
   }
@@ -127,7 +135,21 @@ public final class QrSessionStore {
 
   public Future<QrSession> scan(String sessionId, String openid, String unionid, String scanTokenHash,
                                 String nickname, String avatarUrl) {
-    return transition(sessionId, "scan", null, openid, nz(unionid), scanTokenHash, nz(nickname), nz(avatarUrl));
+    // The index is only a way to find the session: every use still checks the session's own
+    // scanTokenHash and status, so an index entry left by an earlier scan grants nothing.
+    return transition(sessionId, "scan", null, openid, nz(unionid), scanTokenHash, nz(nickname), nz(avatarUrl))
+        .compose(scanned -> {
+          long lifeSeconds = Duration.ofMillis(scanned.expiresAt() - System.currentTimeMillis()).plus(settings.retention()).toSeconds() + 1;
+          return redis.send(Request.cmd(Command.SET).arg(scanTokenKey(scanTokenHash)).arg(sessionId).arg("EX").arg(Math.max(1, lifeSeconds)))
+              .map(scanned);
+        });
+  }
+
+  /** The session a scan token (by its hash) was issued for, if it is still kept. */
+  public Future<Optional<QrSession>> getByScanToken(String scanTokenHash) {
+    return redis.send(Request.cmd(Command.GET).arg(scanTokenKey(scanTokenHash)))
+        .compose(id -> id == null ? Future.succeededFuture(Optional.<QrSession>empty()) : get(id.toString()))
+        .map(found -> found.filter(s -> scanTokenHash.equals(s.scanTokenHash())));
   }
 
   public Future<QrSession> confirm(String sessionId, String scanTokenHash, String userId, String ticket,

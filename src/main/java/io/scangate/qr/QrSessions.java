@@ -27,6 +27,10 @@ public final class QrSessions {
     return service.getByScene(scene).map(QrSessions::session);
   }
 
+  public Future<Optional<QrSession>> getByScanToken(String scanTokenHash) {
+    return service.getByScanToken(scanTokenHash).map(QrSessions::session);
+  }
+
   public Future<QrSession> scan(String sessionId, String openid, String unionid, String scanTokenHash) {
     return service.scan(sessionId, openid, unionid, scanTokenHash).map(QrSession::fromStored);
   }

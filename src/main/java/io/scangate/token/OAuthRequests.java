@@ -12,7 +12,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 
 /** Reading OAuth requests (form parameters, client authentication) and writing RFC 6749 errors. */
-final class OAuthRequests {
+public final class OAuthRequests {
 
   private OAuthRequests() {}
 
@@ -82,7 +82,7 @@ final class OAuthRequests {
    * The bearer token of the Authorization header, or null. Two Authorization headers are
    * 400 {@code invalid_request} (RFC 6750 3.1: a repeated parameter), never "the first one wins".
    */
-  static String bearer(RoutingContext ctx) {
+  public static String bearer(RoutingContext ctx) {
     List<String> headers = ctx.request().headers().getAll("Authorization");
     if (headers.size() > 1) throw new ApiException(400, "invalid_request", "the Authorization header is given more than once");
     String header = headers.isEmpty() ? null : headers.get(0);
