@@ -4,6 +4,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.db.Postgres;
 import io.scangate.http.HttpVerticle;
+import io.scangate.authing.AuthingApiRoutes;
+import io.scangate.authing.AuthingMiniProgramRoutes;
 import io.scangate.http.Routes;
 import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
@@ -136,7 +138,9 @@ public final class ScanGate {
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
-        new UserRoutes(tokens)));
+        new UserRoutes(tokens),
+        new AuthingApiRoutes(config, login, tokens.verifier()),
+        new AuthingMiniProgramRoutes(config, login)));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))
