@@ -106,7 +106,7 @@ public final class LoginPipeline implements LoginService {
             .orElseThrow(() -> ApiException.badRequest("connection_not_enabled",
                 "Application " + appId + " enables no " + kind + " connection"));
       } else {
-        enabledConnection(app, chosen, type, "connection_mismatch", "is not a " + kind + " connection");
+        enabledConnection(app, chosen, type, "scene_connection_mismatch", "is not a " + kind + " connection (the scene asks for one)");
       }
       return startQrSession(appId, chosen, origin, clientIp, userAgent);
     }));

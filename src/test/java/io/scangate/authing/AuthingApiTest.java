@@ -273,7 +273,7 @@ class AuthingApiTest {
     assertThat(await(client.get("/api/v1/qr/sessions/" + named.getString("random")).send()).bodyAsJsonObject()
         .getString("connection")).isEqualTo("wechat-mp");
     assertError(gene(client, "demo", new JsonObject().put("scene", "WECHATMP_AUTH").put("extIdpConnId", "wechat-mini-qr")),
-        400, "connection_mismatch");
+        400, "scene_connection_mismatch");
     assertError(gene(client, "demo", new JsonObject().put("scene", "WXAPP_AUTH").put("extIdpConnId", "nope")), 400, "unknown_connection");
     // "backend" enables only the mini program code.
     assertError(gene(client, "backend", new JsonObject().put("scene", "WECHATMP_AUTH")), 400, "connection_not_enabled");
