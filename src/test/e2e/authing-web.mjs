@@ -123,8 +123,11 @@ try {
   await expiring.evaluate(() => scan('wxqrcode'));
   await waitFor(expiring, 'codeShow');
   await waitFor(expiring, 'expired', 60000);
-  const errors = [pc, canceling, mp, expiring].length && (await pc.evaluate(() => events.filter((e) => e.event === 'error')));
-  if (errors.length) await fail('onError: ' + JSON.stringify(errors));
+  // No page saw a failed request or a failed code (onError, onCodeLoadFailed).
+  for (const tab of [pc, canceling, mp, expiring]) {
+    const errors = await tab.evaluate(() => events.filter((e) => e.event === 'error' || e.event === 'codeLoadFailed'));
+    if (errors.length) await fail('onError: ' + JSON.stringify(errors));
+  }
   console.log('Authing web SDK expiry: onExpired fired');
 } catch (e) {
   await fail(e.stack || e.message);
