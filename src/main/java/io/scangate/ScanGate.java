@@ -8,6 +8,8 @@ import io.scangate.avatar.AvatarVerticle;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.db.Postgres;
 import io.scangate.http.HttpVerticle;
+import io.scangate.authing.AuthingApiRoutes;
+import io.scangate.authing.AuthingMiniProgramRoutes;
 import io.scangate.http.Routes;
 import io.scangate.identity.UserStore;
 import io.scangate.ops.HealthRoutes;
@@ -145,7 +147,9 @@ public final class ScanGate {
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
         new UserRoutes(tokens),
-        new AvatarRoutes(vertx, AvatarService.proxy(vertx))));
+        new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
+        new AuthingApiRoutes(config, login, tokens.verifier()),
+        new AuthingMiniProgramRoutes(config, login)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
     if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));

@@ -6,7 +6,7 @@ import io.vertx.core.json.JsonObject;
 /**
  * How one HTTP surface writes an {@link ApiException}. Each surface's router installs the failure
  * handler of its shape ({@link ErrorHandlers#failureHandler}); the WeChat webhook ({@code success}
- * or plain text) and Authing's {@code {code, message, data}} envelope will be further shapes.
+ * or plain text) will be a further shape.
  */
 public enum ErrorShape {
 
@@ -27,6 +27,19 @@ public enum ErrorShape {
       JsonObject body = new JsonObject().put("error", oauthCode(e.code())).put("error_description", e.getMessage());
       if (INVALID_TOKEN.equals(e.code())) body.put("message", e.getMessage());
       return body;
+    }
+  },
+
+  /**
+   * The Authing-compatible surface (docs/migrating-from-authing.md): Authing's envelope
+   * {@code {"code", "message", "data"}}, whose SDKs treat any {@code code} but 200 as a failure;
+   * {@code code} is the HTTP status, and {@code error} our code from docs/errors.md.
+   */
+  AUTHING {
+    @Override
+    JsonObject body(ApiException e) {
+      return new JsonObject().put("code", e.status()).put("message", e.getMessage()).put("error", e.code())
+          .putNull("data");
     }
   };
 

@@ -90,6 +90,48 @@ public final class LoginPipeline implements LoginService {
   }
 
   @Override
+  public Future<JsonObject> startQrSessionOfKind(String appId, String kind, String connection, String origin, String clientIp,
+                                                 String userAgent) {
+    return Failures.forBus(attempt(() -> {
+      Class<? extends QrConnection> type = switch (kind) {
+        case KIND_MINIPROGRAM_QR -> MiniProgramQrConnection.class;
+        case KIND_OFFICIAL_ACCOUNT -> OfficialAccountConnection.class;
+        default -> throw ApiException.badRequest("invalid_request", "Unknown kind of QR code: " + kind);
+      };
+      Application app = application(appId);
+      String chosen = connection;
+      if (chosen == null) {
+        chosen = app.connections().stream()
+            .filter(id -> config.connection(id).filter(type::isInstance).isPresent())
+            .findFirst()
+            .orElseThrow(() -> ApiException.badRequest("connection_not_enabled",
+                "Application " + appId + " enables no " + kind + " connection"));
+      } else {
+        enabledConnection(app, chosen, type, "scene_connection_mismatch", "is not a " + kind + " connection (the scene asks for one)");
+      }
+      return startQrSession(appId, chosen, origin, clientIp, userAgent);
+    }));
+  }
+
+  /** {@link #startQrSessionOfKind} kinds. */
+  public static final String KIND_MINIPROGRAM_QR = "miniprogram-qr";
+  public static final String KIND_OFFICIAL_ACCOUNT = "official-account";
+
+  @Override
+  public Future<JsonObject> readQrSession(String sessionId, String appId, String origin) {
+    if (!QrIds.looksLikeId(sessionId)) return Future.failedFuture(sessionNotFound());
+    return Failures.forBus(sessions.get(sessionId).map(found -> {
+      QrSession session = found.filter(s -> appId == null || appId.equals(s.appId())).orElseThrow(LoginPipeline::sessionNotFound);
+      checkOrigin(config, ownOrigin, session.appId(), origin);
+      return session.toJson();
+    }));
+  }
+
+  private static ApiException sessionNotFound() {
+    return ApiException.notFound("session_not_found", "No such QR session (it may have expired)");
+  }
+
+  @Override
   public Future<JsonObject> scanMiniProgramQr(String scene, String connectionId, String code, String clientIp) {
     String scanToken = QrIds.scanToken();
     return Failures.forBus(liveSession(scene).compose(session -> {
@@ -150,9 +192,21 @@ public final class LoginPipeline implements LoginService {
 
   @Override
   public Future<JsonObject> exchangeTicket(String ticket, String clientId, String clientSecret, String clientIp, String origin) {
+    return exchange(null, ticket, clientId, clientSecret, clientIp, origin);
+  }
+
+  @Override
+  public Future<JsonObject> exchangeTicketOfApp(String appId, String ticket, String clientIp, String origin) {
+    return exchange(appId, ticket, null, null, clientIp, origin);
+  }
+
+  /** The exchange; with {@code expectedApp}, another application's ticket is unknown here (and stays unused). */
+  private Future<JsonObject> exchange(String expectedApp, String ticket, String clientId, String clientSecret, String clientIp,
+                                      String origin) {
     if (!QrIds.looksLikeId(ticket)) return Future.failedFuture(invalidTicket());
     return Failures.forBus(sessions.peekTicket(ticket).compose(peeked -> {
-      var grant = peeked.orElseThrow(LoginPipeline::invalidTicket);
+      var grant = peeked.filter(g -> expectedApp == null || expectedApp.equals(g.appId()))
+          .orElseThrow(LoginPipeline::invalidTicket);
       Application app = config.application(grant.appId()).orElseThrow(LoginPipeline::invalidTicket);
       // The ticket's application decides which pages may use it up; a refusal leaves the ticket as it was.
       checkOrigin(config, ownOrigin, app.appId(), origin);

@@ -10,8 +10,8 @@ import io.vertx.serviceproxy.ServiceProxyBuilder;
 
 /**
  * The one login pipeline, on the event bus at {@value #ADDRESS}. Every door — the browser's QR
- * session, the mini program's scan/confirm/cancel and silent login today; the Official Account
- * webhook, the OIDC code flow, the Authing-compatible API and the admin page next — calls these
+ * session, the mini program's scan/confirm/cancel and silent login, the Authing-compatible API
+ * today; the Official Account webhook, the OIDC code flow and the admin page next — calls these
  * methods and only shapes their answers. Results are the JSON the contract shows; refusals are
  * {@link io.scangate.error.ApiException}s with codes from {@code docs/errors.md}.
  */
@@ -60,4 +60,26 @@ public interface LoginService {
   /** Silent login inside the mini program: {@code wx.login} code (and phone code) → {@code {user, tokens}}. */
   Future<JsonObject> miniProgramLogin(@Nullable String appId, String connection, String code, @Nullable String phoneCode,
                                       String clientIp);
+
+  /**
+   * A new QR session for the application's first enabled connection of a kind, or the one named
+   * (which must be of that kind): {@code kind} is {@code "miniprogram-qr"} or
+   * {@code "official-account"}. Doors that name a kind of code rather than a connection (the
+   * Authing-compatible API's {@code scene}) use it; the rest is {@link #startQrSession}.
+   */
+  Future<JsonObject> startQrSessionOfKind(String appId, String kind, @Nullable String connection, @Nullable String origin,
+                                          String clientIp, @Nullable String userAgent);
+
+  /**
+   * The state of a session by its private id (CONTRACT section 3's read), after the Origin rule;
+   * with {@code appId}, a session of another application is answered as unknown (404
+   * {@code session_not_found}), so a door that names its application only sees its own sessions.
+   */
+  Future<JsonObject> readQrSession(String sessionId, @Nullable String appId, @Nullable String origin);
+
+  /**
+   * {@link #exchangeTicket} for a door that names its application: a ticket of another
+   * application is {@code invalid_ticket} and is left unused.
+   */
+  Future<JsonObject> exchangeTicketOfApp(String appId, String ticket, String clientIp, @Nullable String origin);
 }
