@@ -23,6 +23,7 @@ import io.scangate.miniprogram.MiniProgramRoutes;
 import io.scangate.qr.QrBrowserRoutes;
 import io.scangate.qr.QrSessions;
 import io.scangate.ratelimit.RateLimiter;
+import io.scangate.ratelimit.WaiterCaps;
 import io.scangate.wechat.WeChatClient;
 import io.scangate.qr.QrContentSource;
 import io.scangate.qr.QrSessionStore;
@@ -142,7 +143,8 @@ public final class ScanGate {
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
         new VerifyRoutes(tokens),
-        new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent, lifecycle),
+        new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent, lifecycle,
+            new WaiterCaps(infra.redis(), infra.keys(), config.rateLimits().waitersPerSession(), config.rateLimits().waitersPerIp())),
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),

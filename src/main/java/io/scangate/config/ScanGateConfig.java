@@ -141,8 +141,8 @@ public record ScanGateConfig(
   public record Webhook(Duration maxClockSkew, int maxBodyBytes) {}
 
   /**
-   * @param waitersPerSession browsers waiting on one session (long poll + SSE); not enforced yet
-   * @param waitersPerIp browsers waiting from one client IP; not enforced yet
+   * @param waitersPerSession browsers waiting on one session (long poll + SSE), across instances
+   * @param waitersPerIp browsers waiting from one client IP, across instances
    */
   public record RateLimits(int sessionsPerMinutePerIp, int sessionsPerMinutePerApp, int scansPerMinutePerUser,
                            int waitersPerSession, int waitersPerIp) {

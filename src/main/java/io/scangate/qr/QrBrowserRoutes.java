@@ -6,6 +6,7 @@ import io.scangate.error.ApiException;
 import io.scangate.http.JsonInput;
 import io.scangate.http.Pages;
 import io.scangate.ops.Lifecycle;
+import io.scangate.ratelimit.WaiterCaps;
 import io.scangate.http.BasicAuth;
 import io.scangate.login.LoginPipeline;
 import io.scangate.login.LoginService;
@@ -48,12 +49,14 @@ public final class QrBrowserRoutes implements Routes {
   private final QrSessionVerticle hub;
   private final QrContentSource contentSource;
   private final Lifecycle lifecycle;
+  private final WaiterCaps caps;
   private final String ownOrigin;
   private final Map<String, Optional<BufferedImage>> logos = new ConcurrentHashMap<>();
 
   public QrBrowserRoutes(Vertx vertx, ScanGateConfig config, LoginService login, QrSessions sessions, QrSessionVerticle hub,
-                         QrContentSource contentSource, Lifecycle lifecycle) {
+                         QrContentSource contentSource, Lifecycle lifecycle, WaiterCaps caps) {
     this.lifecycle = lifecycle;
+    this.caps = caps;
     this.vertx = vertx;
     this.config = config;
     this.login = login;
@@ -112,7 +115,10 @@ public final class QrBrowserRoutes implements Routes {
       }).onFailure(ctx::fail);
       return;
     }
-    new LongPoll(ctx, sessionId, since, waitSeconds).start();
+    String ip = clientIp(ctx);
+    caps.acquire(sessionId, ip)
+        .onSuccess(v -> new LongPoll(ctx, sessionId, since, waitSeconds, () -> caps.release(sessionId, ip)).start())
+        .onFailure(ctx::fail);
   }
 
   /** One waiting browser: answers on the first status other than {@code since}, or when time is up. */
@@ -125,8 +131,10 @@ public final class QrBrowserRoutes implements Routes {
     private long timer = -1;
     private boolean done;
     private boolean checked;
+    private Runnable releaseCaps;
 
-    LongPoll(RoutingContext ctx, String sessionId, Status since, int waitSeconds) {
+    LongPoll(RoutingContext ctx, String sessionId, Status since, int waitSeconds, Runnable releaseCaps) {
+      this.releaseCaps = releaseCaps;
       this.ctx = ctx;
       this.sessionId = sessionId;
       this.since = since;
@@ -188,6 +196,10 @@ public final class QrBrowserRoutes implements Routes {
 
     private void release() {
       done = true;
+      if (releaseCaps != null) {
+        releaseCaps.run();
+        releaseCaps = null;
+      }
       lifecycle.unregister(this);
       if (timer >= 0) vertx.cancelTimer(timer);
       if (watch != null) watch.close();
@@ -196,7 +208,10 @@ public final class QrBrowserRoutes implements Routes {
 
   private void events(RoutingContext ctx) {
     String sessionId = ctx.pathParam("sessionId");
-    new EventStream(ctx, sessionId).start();
+    String ip = clientIp(ctx);
+    caps.acquire(sessionId, ip)
+        .onSuccess(v -> new EventStream(ctx, sessionId, () -> caps.release(sessionId, ip)).start())
+        .onFailure(ctx::fail);
   }
 
   /** One SSE subscriber: the current state first, then each change, ending after a terminal state. */
@@ -210,7 +225,10 @@ public final class QrBrowserRoutes implements Routes {
     private Status sentStatus;
     private String sentState;
 
-    EventStream(RoutingContext ctx, String sessionId) {
+    private Runnable releaseCaps;
+
+    EventStream(RoutingContext ctx, String sessionId, Runnable releaseCaps) {
+      this.releaseCaps = releaseCaps;
       this.ctx = ctx;
       this.sessionId = sessionId;
     }
@@ -280,6 +298,10 @@ public final class QrBrowserRoutes implements Routes {
     }
 
     private void release() {
+      if (releaseCaps != null) {
+        releaseCaps.run();
+        releaseCaps = null;
+      }
       lifecycle.unregister(this);
       if (watch != null) watch.close();
     }

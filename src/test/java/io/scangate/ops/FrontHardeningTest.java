@@ -145,4 +145,45 @@ class FrontHardeningTest {
       assertThat(sse.hasEnded()).as("the stream is still open").isFalse();
     }
   }
+
+  @Test
+  void waitingBrowsersAreCappedPerSessionAndPerAddressAcrossInstances(Vertx vertx) throws Exception {
+    String yaml = TestConfigs.STANDARD_YAML.replace("applications:\n", "rateLimits: { waitersPerSession: 2, waitersPerIp: 3 }\napplications:\n");
+    java.util.Map<String, String> env = TestConfigs.testEnv();
+    ScanGate a = gateways.start(vertx, TestConfigs.parse(yaml, env));
+    ScanGate b = gateways.start(vertx, TestConfigs.parse(yaml, env));
+    WebClient client = TestHttp.client(vertx, a.port());
+    java.util.function.Supplier<String> newSession = () -> await(client.post("/api/v1/qr/sessions")
+        .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr"))).bodyAsJsonObject().getString("sessionId");
+    String first = newSession.get();
+    String second = newSession.get();
+    io.scangate.testing.SseClient onA = new io.scangate.testing.SseClient(vertx, a.port(), "/api/v1/qr/sessions/" + first + "/events");
+    io.scangate.testing.SseClient onB = new io.scangate.testing.SseClient(vertx, b.port(), "/api/v1/qr/sessions/" + first + "/events");
+    try {
+      onA.awaitEvents(1);
+      onB.awaitEvents(1);
+      // A third browser on the same session, on either instance, is refused.
+      HttpResponse<Buffer> third = await(client.get("/api/v1/qr/sessions/" + first + "?waitSeconds=5&since=PENDING").send());
+      assertThat(third.statusCode()).isEqualTo(429);
+      assertThat(third.bodyAsJsonObject().getString("error")).isEqualTo("too_many_waiters");
+      assertThat(third.getHeader("Retry-After")).isNotNull();
+      // Another session from the same address: one more fits (3 per address), then no more.
+      io.scangate.testing.SseClient fits = new io.scangate.testing.SseClient(vertx, b.port(), "/api/v1/qr/sessions/" + second + "/events");
+      fits.awaitEvents(1);
+      HttpResponse<Buffer> overIp = await(TestHttp.client(vertx, b.port()).get("/api/v1/qr/sessions/" + second + "/events").send());
+      assertThat(overIp.statusCode()).isEqualTo(429);
+      fits.close();
+    } finally {
+      onA.close();
+    }
+    // A browser that leaves gives its place back.
+    long deadline = System.nanoTime() + java.time.Duration.ofSeconds(20).toNanos();
+    int status = 0;
+    while (System.nanoTime() < deadline && status != 200) {
+      status = await(client.get("/api/v1/qr/sessions/" + first + "?waitSeconds=1&since=PENDING").send()).statusCode();
+      if (status != 200) Thread.sleep(100);
+    }
+    assertThat(status).isEqualTo(200);
+    onB.close();
+  }
 }
