@@ -182,7 +182,7 @@ class HostileInputTest {
     ScanGate g = start(vertx);
     WebClient client = TestHttp.client(vertx, g.port());
     String body = new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr").encode();
-    String answer = RawHttp.exchange(g.port(), "POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    String answer = RawHttp.exchange(g.port(), "POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + g.port() + "\r\n"
         + "User-Agent: Evil\tBrowser\u0085/1.0\u009b\r\nContent-Type: application/json\r\nContent-Length: " + body.length()
         + "\r\nConnection: close\r\n\r\n" + body);
     assertThat(answer).startsWith("HTTP/1.1 201");
