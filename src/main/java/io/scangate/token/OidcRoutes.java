@@ -121,6 +121,8 @@ public final class OidcRoutes implements Routes {
   public static Routes discovery(ScanGateConfig config) {
     return router -> router.get("/.well-known/openid-configuration").handler(ctx -> {
       String base = config.server().publicUrl();
+      io.vertx.core.json.JsonArray algorithms = new io.vertx.core.json.JsonArray();
+      SigningKeyStore.required(config).forEach(a -> algorithms.add(a.jose));
       io.vertx.core.json.JsonArray claims = new io.vertx.core.json.JsonArray();
       for (String c : new String[] {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "nickname", "picture",
           "phone_number", "phone_number_verified", "unionid"}) {
@@ -137,7 +139,7 @@ public final class OidcRoutes implements Routes {
           .put("response_types_supported", new io.vertx.core.json.JsonArray().add("code"))
           .put("grant_types_supported", new io.vertx.core.json.JsonArray().add("authorization_code").add("refresh_token"))
           .put("subject_types_supported", new io.vertx.core.json.JsonArray().add("public"))
-          .put("id_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add(Jwt.ALG))
+          .put("id_token_signing_alg_values_supported", algorithms)
           .put("token_endpoint_auth_methods_supported",
               new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post").add("none"))
           .put("introspection_endpoint_auth_methods_supported",
@@ -146,7 +148,8 @@ public final class OidcRoutes implements Routes {
               new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post"))
           .put("code_challenge_methods_supported", new io.vertx.core.json.JsonArray().add("S256"))
           .put("scopes_supported", new io.vertx.core.json.JsonArray().add("openid").add("profile").add("phone"))
-          .put("claims_supported", claims);
+          .put("claims_supported", claims)
+          .put("request_uri_parameter_supported", false);
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
           .end(body.encode());

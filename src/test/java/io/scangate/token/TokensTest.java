@@ -1,10 +1,19 @@
 package io.scangate.token;
 
-import com.nimbusds.jose.JWSObject;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.Ed25519Verifier;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.scangate.ScanGate;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.identity.LoginContext;
@@ -26,6 +35,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -74,6 +85,16 @@ class TokensTest {
     if (gateway != null) await(gateway.close());
   }
 
+  /** Restarts the gateway (same database) signing with {@code algorithm}, and issues new tokens. */
+  void signWith(SigningAlgorithm algorithm) {
+    if (algorithm == SigningAlgorithm.RS256) return;
+    await(gateway.close());
+    config = TestConfigs.parse(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: " + algorithm.jose + "\n"), env);
+    gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
+    http = TestHttp.client(vertx, gateway.port());
+    tokens = await(TokenService.proxy(vertx).issue(user.id(), "demo", "nonce-1", null));
+  }
+
   ScanGate another() {
     return others.start(vertx, TestConfigs.parse(YAML, env));
   }
@@ -119,7 +140,7 @@ class TokensTest {
 
     JsonObject header = Forge.decodePart(access(), 0);
     JsonObject claims = Forge.decodePart(access(), 1);
-    assertThat(header.getString("alg")).isEqualTo("ES256");
+    assertThat(header.getString("alg")).as("RS256 by default").isEqualTo("RS256");
     assertThat(header.getString("typ")).isEqualTo("at+jwt");
     assertThat(header.getString("kid")).isNotBlank();
     assertThat(claims.getString("iss")).isEqualTo(config.tokens().issuer());
@@ -169,16 +190,32 @@ class TokensTest {
     assertThat(otherApp.bodyAsJsonObject().getString("error_description")).isEqualTo("token audience is demo, not backend");
   }
 
-  @Test
-  void badTokensAreRefusedWithPreciseDescriptionsAndNothingIsWritten() throws Exception {
-    SigningKey real = Forge.realKey(vertx, gateway);
+  @ParameterizedTest
+  @EnumSource(SigningAlgorithm.class)
+  void badTokensAreRefusedWithPreciseDescriptionsAndNothingIsWritten(SigningAlgorithm algorithm) throws Exception {
+    signWith(algorithm);
+    SigningKey real = Forge.realKey(vertx, gateway, algorithm);
+    SigningKey rsa = Forge.realKey(vertx, gateway, SigningAlgorithm.RS256);
+    JWSSigner realSigner = real.signer();
     String kid = real.kid();
+    assertThat(Forge.decodePart(access(), 0).getString("kid")).isEqualTo(kid);
     long now = System.currentTimeMillis() / 1000;
-    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(real.publicKey().getEncoded())
+    java.security.PublicKey publicKey = switch (algorithm) {
+      case RS256 -> real.publicJwk().toRSAKey().toPublicKey();
+      case ES256 -> real.publicJwk().toECKey().toPublicKey();
+      case EDDSA -> null;
+    };
+    byte[] publicBytes = publicKey != null ? publicKey.getEncoded()
+        : real.publicJwk().toOctetKeyPair().getDecodedX();
+    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(publicBytes)
         + "\n-----END PUBLIC KEY-----\n";
     JsonObject hsHeader = new JsonObject().put("alg", "HS256").put("typ", "at+jwt").put("kid", kid);
     String[] parts = access().split("\\.");
     JsonObject tamperedClaims = Forge.decodePart(access(), 1).put("sub", "00000000-0000-0000-0000-000000000001");
+    // A key made for another algorithm: an ES256 token naming the RS256 key, an RS256 one naming this key.
+    SigningAlgorithm other = algorithm == SigningAlgorithm.ES256 ? SigningAlgorithm.EDDSA : SigningAlgorithm.ES256;
+    String crossKid = algorithm == SigningAlgorithm.RS256 ? rsa.kid() : kid;
+    SigningAlgorithm crossAlg = algorithm == SigningAlgorithm.RS256 ? other : SigningAlgorithm.RS256;
 
     Map<String, String> cases = new LinkedHashMap<>();
     cases.put("garbage", "token is malformed");
@@ -189,19 +226,28 @@ class TokensTest {
         "token is unsigned (alg none is never accepted)");
     cases.put(Forge.hs256(hsHeader, validClaims(), pem.getBytes(StandardCharsets.US_ASCII)),
         "token algorithm HS256 is not accepted");
-    cases.put(Forge.hs256(hsHeader, validClaims(), real.publicKey().getEncoded()), "token algorithm HS256 is not accepted");
+    cases.put(Forge.hs256(hsHeader, validClaims(), publicBytes), "token algorithm HS256 is not accepted");
     cases.put(Forge.hs256(hsHeader, validClaims(), real.jwk().encode().getBytes(StandardCharsets.UTF_8)),
         "token algorithm HS256 is not accepted");
     cases.put(parts[0] + "." + Forge.part(tamperedClaims) + "." + parts[2], "token signature is invalid");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims(), Forge.otherKey()), "token signature is invalid");
-    cases.put(Forge.es256(Forge.accessHeader("unknown-kid"), validClaims(), Forge.otherKey()), "token key id (kid) is unknown");
-    cases.put(Forge.es256(new JsonObject().put("alg", "ES256").put("typ", "at+jwt"), validClaims(), real.privateKey()),
-        "token has no key id");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iat", now - 7200).put("exp", now - 3600),
-        real.privateKey()), "token has expired");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iss", "https://evil.example.com"), real.privateKey()),
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims(), Forge.otherSigner(algorithm)), "token signature is invalid");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, "unknown-kid"), validClaims(), Forge.otherSigner(algorithm)),
+        "token key id (kid) is unknown");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, null), validClaims(), realSigner), "token has no key id");
+    cases.put(Forge.sign(Forge.accessHeader(crossAlg, crossKid), validClaims(), Forge.otherSigner(crossAlg)),
+        "token algorithm " + crossAlg.jose + " is not the algorithm of its key");
+    if (algorithm == SigningAlgorithm.RS256) {
+      // Same key type, other RSA algorithms: PS256 and RS512 are not on the allow-list.
+      cases.put(Forge.sign(new JsonObject().put("alg", "PS256").put("typ", "at+jwt").put("kid", kid), validClaims(), realSigner),
+          "token algorithm PS256 is not accepted");
+      cases.put(Forge.sign(new JsonObject().put("alg", "RS512").put("typ", "at+jwt").put("kid", kid), validClaims(), realSigner),
+          "token algorithm RS512 is not accepted");
+    }
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("iat", now - 7200).put("exp", now - 3600),
+        realSigner), "token has expired");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("iss", "https://evil.example.com"), realSigner),
         "token issuer https://evil.example.com is not " + config.tokens().issuer());
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("aud", "nobody"), real.privateKey()),
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("aud", "nobody"), realSigner),
         "token audience nobody is not an application of this gateway");
     cases.put(tokens.getString("id_token"), "token is an id token, not an access token");
     cases.put(tokens.getString("refresh_token"), "token is malformed");
@@ -362,8 +408,10 @@ class TokensTest {
     assertThat(verify(http, "/auth/verify", access()).statusCode()).isEqualTo(200);
   }
 
-  @Test
-  void aStandardJwtLibraryVerifiesOurTokensFromThePublishedJwks() throws Exception {
+  @ParameterizedTest
+  @EnumSource(SigningAlgorithm.class)
+  void aStandardJwtLibraryVerifiesOurTokensFromThePublishedJwks(SigningAlgorithm algorithm) throws Exception {
+    signWith(algorithm);
     HttpResponse<Buffer> jwks = verify(http, "/oidc/jwks", null);
     assertThat(jwks.statusCode()).isEqualTo(200);
     assertThat(jwks.getHeader("Cache-Control")).contains("max-age=");
@@ -371,17 +419,38 @@ class TokensTest {
     assertThat(alias.bodyAsString()).isEqualTo(jwks.bodyAsString());
 
     JWKSet set = JWKSet.parse(jwks.bodyAsString());
+    assertThat(set.getKeys()).allSatisfy(k -> assertThat(k.isPrivate()).isFalse());
+    assertThat(set.getKeys()).anySatisfy(k -> assertThat(k.getAlgorithm()).isEqualTo(JWSAlgorithm.RS256));
+    // Nimbus's standard JWT processor, as a resource server configures it: keys from the JWK set,
+    // the algorithm from discovery, the issuer and audience required.
+    JsonObject discovery = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).contains("RS256", algorithm.jose);
     for (String token : List.of(access(), tokens.getString("id_token"))) {
-      SignedJWT jwt = SignedJWT.parse(token);
-      ECKey key = (ECKey) set.getKeyByKeyId(jwt.getHeader().getKeyID());
-      assertThat(key).isNotNull();
-      assertThat(key.isPrivate()).isFalse();
-      assertThat(jwt.verify(new ECDSAVerifier(key))).isTrue();
-      assertThat(jwt.getJWTClaimsSet().getIssuer()).isEqualTo(config.tokens().issuer());
-      assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly("demo");
+      DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+      processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
+          new JOSEObjectType("at+jwt"), JOSEObjectType.JWT));
+      processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.parse(algorithm.jose),
+          new ImmutableJWKSet<>(set)));
+      processor.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>("demo",
+          new JWTClaimsSet.Builder().issuer(config.tokens().issuer()).build(), java.util.Set.of("sub", "exp", "iat")));
+      JWTClaimsSet claims;
+      if (algorithm == SigningAlgorithm.EDDSA) {
+        // Nimbus's key selectors convert JWKs to java.security keys, which it does not do for OKP
+        // (Ed25519) keys: EdDSA tokens are checked with its Ed25519Verifier directly.
+        SignedJWT jwt = SignedJWT.parse(token);
+        assertThat(jwt.verify(new Ed25519Verifier(set.getKeyByKeyId(jwt.getHeader().getKeyID()).toOctetKeyPair()))).isTrue();
+        claims = jwt.getJWTClaimsSet();
+        new DefaultJWTClaimsVerifier<>("demo", new JWTClaimsSet.Builder().issuer(config.tokens().issuer()).build(),
+            java.util.Set.of("sub", "exp", "iat")).verify(claims, null);
+      } else {
+        claims = processor.process(token, null);
+      }
+      assertThat(claims.getSubject()).isEqualTo(user.id());
+      assertThat(claims.getAudience()).containsExactly("demo");
+      assertThat(SignedJWT.parse(token).getHeader().getAlgorithm().getName()).isEqualTo(algorithm.jose);
     }
+    assertThat(SignedJWT.parse(tokens.getString("id_token")).getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("nonce-1");
     assertThat(SignedJWT.parse(access()).getHeader().getType().toString()).isEqualTo("at+jwt");
-    assertThat(JWSObject.parse(access()).getHeader().getAlgorithm().getName()).isEqualTo("ES256");
   }
 
   @Test
@@ -392,7 +461,8 @@ class TokensTest {
     assertThat(discovery.getString("introspection_endpoint")).endsWith("/oidc/token/introspection");
     assertThat(discovery.getString("revocation_endpoint")).endsWith("/oidc/token/revocation");
     assertThat(discovery.getString("userinfo_endpoint")).endsWith("/oidc/me");
-    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("ES256");
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("RS256");
+    assertThat(discovery.getBoolean("request_uri_parameter_supported")).isFalse();
   }
 
   @Test
@@ -431,8 +501,9 @@ class TokensTest {
   @Test
   void rotatedKeysSignNewTokensWhileOldKeysStayPublished() {
     String oldKid = Forge.decodePart(access(), 0).getString("kid");
-    String newKid = await(TokenManager.rotateKey(vertx, gateway.infrastructure().postgres(),
-        config.tokens().keyEncryptionKey()));
+    List<String> newKids = await(TokenManager.rotateKeys(vertx, gateway.infrastructure().postgres(), config));
+    assertThat(newKids).hasSize(1);
+    String newKid = newKids.get(0);
     assertThat(newKid).isNotEqualTo(oldKid);
 
     ScanGate second = another(); // loads the keys after the rotation
