@@ -54,7 +54,7 @@ public final class TokenManager implements TokenService {
     Duration retention = longest.plusMillis(2 * KeyRing.REFRESH_INTERVAL_MS).plusSeconds(TokenVerifier.LEEWAY_SECONDS + 60);
     this.keys = new KeyRing(keyStore, retention);
     this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys());
-    this.refreshTokens = new RefreshTokenStore(infra.postgres());
+    this.refreshTokens = new RefreshTokenStore(infra.postgres(), tokens.refreshReuseInterval());
     this.verifier = new TokenVerifier(infra.vertx(), config, keys, revocations);
   }
 
@@ -143,6 +143,14 @@ public final class TokenManager implements TokenService {
                     ? new ApiException(400, "invalid_grant", "the token's user no longer exists") : e))
                 .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null,
                 now, accessJti, nextToken, false).put("scope", grant.scope())));
+          }
+          if (rotation instanceof RefreshTokenStore.Rotation.Retried retried) {
+            // The same access token claims as the first answer (same jti, so a family revocation covers it).
+            RefreshTokenStore.Grant grant = retried.grant();
+            Instant issuedAt = retried.accessExpiresAt().minus(config.tokens().accessTokenTtl());
+            return users.find(grant.userId())
+                .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null, issuedAt,
+                    retried.accessJti(), retried.successor(), false).put("scope", grant.scope())));
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Reused reused) {
             return revokeAll(reused.accessTokens())
@@ -256,13 +264,15 @@ public final class TokenManager implements TokenService {
     if (freshLogin) id.put("auth_time", iat);
     if (nonce != null && !nonce.isEmpty()) id.put("nonce", nonce);
     Set<String> scopes = Set.of(scope.split(" "));
+    JsonObject standard = user.standardClaims();
     if (scopes.contains("profile")) {
-      if (user.nickname() != null) id.put("nickname", user.nickname());
-      if (user.avatarUrl() != null) id.put("picture", user.avatarUrl());
+      for (String claim : new String[] {"nickname", "picture", "updated_at"}) {
+        if (standard.containsKey(claim)) id.put(claim, standard.getValue(claim));
+      }
       if (user.unionid() != null) id.put("unionid", user.unionid());
     }
     if (scopes.contains("phone") && user.phone() != null) {
-      id.put("phone_number", user.phone()).put("phone_number_verified", true);
+      id.put("phone_number", standard.getString("phone_number")).put("phone_number_verified", true);
     }
     return new JsonObject()
         .put("access_token", sign(key, TokenVerifier.ACCESS_TYP, access))

@@ -53,7 +53,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TokensTest {
 
   /** Instances behind one load balancer share one issuer (in dev, each would default to its own address). */
-  static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n");
+  static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n")
+      // A public client (no appSecret), as a single-page app is.
+      .replace("applications:\n", """
+          applications:
+            - appId: "spa"
+              name: "Single-page app"
+              redirectUris: ["https://spa.example.com/callback"]
+              allowedOrigins: ["https://spa.example.com"]
+          """);
   static final String DEMO_BASIC = basic("demo", "demo-app-secret-for-tests");
   static final String BACKEND_BASIC = basic("backend", "backend-app-secret-for-tests");
 
@@ -88,8 +96,13 @@ class TokensTest {
   /** Restarts the gateway (same database) signing with {@code algorithm}, and issues new tokens. */
   void signWith(SigningAlgorithm algorithm) {
     if (algorithm == SigningAlgorithm.RS256) return;
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: " + algorithm.jose + "\n"));
+  }
+
+  /** Restarts the gateway (same database) with another configuration, and issues new tokens. */
+  void signWithConfig(String yaml) {
     await(gateway.close());
-    config = TestConfigs.parse(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: " + algorithm.jose + "\n"), env);
+    config = TestConfigs.parse(yaml, env);
     gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
     http = TestHttp.client(vertx, gateway.port());
     tokens = await(TokenService.proxy(vertx).issue(user.id(), "demo", "nonce-1", null));
@@ -297,11 +310,19 @@ class TokensTest {
     assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'token_revoked' AND app_id = 'demo'")).isEqualTo(1);
   }
 
+  HttpResponse<Buffer> refresh(String authorization, Map<String, String> extra, String token) {
+    Map<String, String> fields = new LinkedHashMap<>(extra);
+    fields.put("grant_type", "refresh_token");
+    fields.put("refresh_token", token);
+    return form(http, "/oidc/token", authorization, fields);
+  }
+
   @Test
-  void refreshTokensRotateAndReuseRevokesTheFamily() {
+  void refreshTokensRotateAndReuseAfterTheRetryIntervalRevokesTheFamily() {
+    // tokens.refreshReuseInterval: PT0S turns the retry window off: any reuse is theft.
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  refreshReuseInterval: PT0S\n"));
     String first = tokens.getString("refresh_token");
-    HttpResponse<Buffer> rotated = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    HttpResponse<Buffer> rotated = refresh(DEMO_BASIC, Map.of(), first);
     assertThat(rotated.statusCode()).isEqualTo(200);
     JsonObject next = rotated.bodyAsJsonObject();
     String second = next.getString("refresh_token");
@@ -309,19 +330,78 @@ class TokensTest {
     assertThat(next.getString("token_type")).isEqualTo("Bearer");
     assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode()).isEqualTo(200);
 
-    HttpResponse<Buffer> reuse = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    HttpResponse<Buffer> reuse = refresh(DEMO_BASIC, Map.of(), first);
     assertThat(reuse.statusCode()).isEqualTo(400);
     assertThat(reuse.bodyAsJsonObject().getString("error")).isEqualTo("invalid_grant");
     assertThat(reuse.bodyAsJsonObject().getString("error_description")).contains("already used");
 
-    HttpResponse<Buffer> afterTheft = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", second, "client_id", "demo"));
+    HttpResponse<Buffer> afterTheft = refresh(DEMO_BASIC, Map.of(), second);
     assertThat(afterTheft.statusCode()).isEqualTo(400);
     assertThat(afterTheft.bodyAsJsonObject().getString("error_description")).isEqualTo("refresh token has been revoked");
     assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode())
         .as("the access token issued with the stolen family is revoked too").isEqualTo(401);
     assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'refresh_token_reuse'")).isEqualTo(1);
+  }
+
+  @Test
+  void aRetryWithinTheIntervalGetsTheSameSuccessorUntilItIsUsed() {
+    String first = tokens.getString("refresh_token");
+    JsonObject answer = refresh(DEMO_BASIC, Map.of(), first).bodyAsJsonObject();
+    String successor = answer.getString("refresh_token");
+
+    // A lost response: the same client retries within tokens.refreshReuseInterval (default 10 s).
+    HttpResponse<Buffer> retried = refresh(DEMO_BASIC, Map.of(), first);
+    assertThat(retried.statusCode()).isEqualTo(200);
+    assertThat(retried.bodyAsJsonObject().getString("refresh_token")).isEqualTo(successor);
+    assertThat(Forge.decodePart(retried.bodyAsJsonObject().getString("access_token"), 1).getString("jti"))
+        .isEqualTo(Forge.decodePart(answer.getString("access_token"), 1).getString("jti"));
+    assertThat(count("SELECT count(*) FROM refresh_tokens")).as("no third token").isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM refresh_tokens WHERE successor_enc IS NOT NULL AND position('"
+        + successor + "' in encode(successor_enc, 'escape')) > 0")).as("the successor is stored encrypted").isZero();
+
+    // Another client presenting it is refused, and does not spend anything.
+    assertThat(refresh(BACKEND_BASIC, Map.of(), first).statusCode()).isEqualTo(400);
+
+    // Once the successor is used, the old token is a reuse again: the family is revoked.
+    String third = refresh(DEMO_BASIC, Map.of(), successor).bodyAsJsonObject().getString("refresh_token");
+    HttpResponse<Buffer> late = refresh(DEMO_BASIC, Map.of(), first);
+    assertThat(late.statusCode()).isEqualTo(400);
+    assertThat(late.bodyAsJsonObject().getString("error_description")).contains("already used");
+    assertThat(refresh(DEMO_BASIC, Map.of(), third).bodyAsJsonObject().getString("error_description"))
+        .isEqualTo("refresh token has been revoked");
+  }
+
+  @Test
+  void aRetryAfterTheIntervalRevokesTheFamily() {
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  refreshReuseInterval: PT1S\n"));
+    String first = tokens.getString("refresh_token");
+    String successor = refresh(DEMO_BASIC, Map.of(), first).bodyAsJsonObject().getString("refresh_token");
+    assertThat(until(() -> refresh(DEMO_BASIC, Map.of(), first).statusCode() == 400, 10_000)).isTrue();
+    assertThat(refresh(DEMO_BASIC, Map.of(), successor).bodyAsJsonObject().getString("error_description"))
+        .isEqualTo("refresh token has been revoked");
+  }
+
+  @Test
+  void confidentialClientsAuthenticateAndPublicClientsNameThemselves() {
+    HttpResponse<Buffer> idAlone = refresh(null, Map.of("client_id", "demo"), tokens.getString("refresh_token"));
+    assertThat(idAlone.statusCode()).as("demo has an appSecret: confidential").isEqualTo(401);
+    assertThat(idAlone.bodyAsJsonObject().getString("error")).isEqualTo("invalid_client");
+    HttpResponse<Buffer> formSecret = refresh(null, Map.of("client_id", "demo", "client_secret", "demo-app-secret-for-tests"),
+        tokens.getString("refresh_token"));
+    assertThat(formSecret.statusCode()).as("client_secret_post").isEqualTo(200);
+
+    JsonObject spa = await(TokenService.proxy(vertx).issue(user.id(), "spa", null, null));
+    HttpResponse<Buffer> publicRefresh = refresh(null, Map.of("client_id", "spa"), spa.getString("refresh_token"));
+    assertThat(publicRefresh.statusCode()).as("a public client refreshes with client_id alone").isEqualTo(200);
+    HttpResponse<Buffer> revoked = form(http, "/oidc/token/revocation", null,
+        Map.of("token", publicRefresh.bodyAsJsonObject().getString("refresh_token"), "client_id", "spa"));
+    assertThat(revoked.statusCode()).isEqualTo(200);
+    assertThat(verify(http, "/auth/verify", publicRefresh.bodyAsJsonObject().getString("access_token")).statusCode())
+        .as("revoking the refresh token revoked its family's access token").isEqualTo(401);
+    assertThat(form(http, "/oidc/token/revocation", null, Map.of("token", access(), "client_id", "demo")).statusCode())
+        .as("a confidential client cannot revoke by client_id alone").isEqualTo(401);
+    assertThat(form(http, "/oidc/token/introspection", null, Map.of("token", access(), "client_id", "spa")).statusCode())
+        .as("introspection needs a client secret").isEqualTo(401);
   }
 
   @Test
@@ -463,6 +543,56 @@ class TokensTest {
     assertThat(discovery.getString("userinfo_endpoint")).endsWith("/oidc/me");
     assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("RS256");
     assertThat(discovery.getBoolean("request_uri_parameter_supported")).isFalse();
+  }
+
+  @Test
+  void oidcEndpointsAnswerCorsPreflightsForAllowedOriginsOnly() {
+    for (String path : List.of("/.well-known/openid-configuration", "/oidc/jwks", "/oidc/token", "/oidc/me",
+        "/oidc/token/introspection", "/oidc/token/revocation")) {
+      var preflight = await(http.request(HttpMethod.OPTIONS, path).putHeader("Origin", "https://spa.example.com")
+          .putHeader("Access-Control-Request-Method", "POST")
+          .putHeader("Access-Control-Request-Headers", "authorization").send());
+      assertThat(preflight.statusCode()).as(path).isIn(200, 204);
+      assertThat(preflight.getHeader("Access-Control-Allow-Origin")).as(path).isEqualTo("https://spa.example.com");
+      assertThat(preflight.getHeader("Access-Control-Allow-Methods")).as(path).contains("POST");
+      var foreign = await(http.request(HttpMethod.OPTIONS, path).putHeader("Origin", "https://evil.example.com")
+          .putHeader("Access-Control-Request-Method", "POST").send());
+      assertThat(foreign.getHeader("Access-Control-Allow-Origin")).as(path).isNull();
+    }
+    var me = await(http.request(HttpMethod.GET, "/oidc/me").putHeader("Origin", "https://spa.example.com")
+        .putHeader("Authorization", "Bearer " + access()).send());
+    assertThat(me.statusCode()).isEqualTo(200);
+    assertThat(me.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://spa.example.com");
+  }
+
+  @Test
+  void userinfoAndTheIdTokenUseTheStandardClaimNames() {
+    for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.POST)) {
+      var me = await(http.request(method, "/oidc/me").putHeader("Authorization", "Bearer " + access()).send());
+      assertThat(me.statusCode()).as(method.name()).isEqualTo(200);
+      JsonObject body = me.bodyAsJsonObject();
+      assertThat(body.getString("sub")).isEqualTo(user.id());
+      assertThat(body.getString("nickname")).isEqualTo("Alice");
+      assertThat(body.getString("phone_number")).as(body.encode()).isEqualTo("+8613800000001");
+      assertThat(body.getBoolean("phone_number_verified")).isTrue();
+      assertThat(body.getLong("updated_at")).isPositive();
+      assertThat(body.getString("id")).as("our own fields stay").isEqualTo(user.id());
+    }
+    JsonObject id = Forge.decodePart(tokens.getString("id_token"), 1);
+    assertThat(id.getString("phone_number")).isEqualTo("+8613800000001");
+    assertThat(id.getBoolean("phone_number_verified")).isTrue();
+    assertThat(id.getLong("updated_at")).isPositive();
+  }
+
+  @Test
+  void discoveryIsAlsoServedUnderAnIssuerPath() {
+    signWithConfig(YAML.replace("issuer: \"https://login.test.example\"", "issuer: \"https://login.test.example/tenant-a\""));
+    JsonObject root = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    HttpResponse<Buffer> underIssuer = verify(http, "/tenant-a/.well-known/openid-configuration", null);
+    assertThat(underIssuer.statusCode()).isEqualTo(200);
+    assertThat(underIssuer.bodyAsJsonObject()).isEqualTo(root);
+    assertThat(root.getString("issuer")).isEqualTo("https://login.test.example/tenant-a");
+    assertThat(Forge.decodePart(access(), 1).getString("iss")).isEqualTo("https://login.test.example/tenant-a");
   }
 
   @Test
