@@ -38,8 +38,8 @@ class BrowserQrLoginE2EIT {
     }
   }
 
-  private static void installNodeDependencies() throws Exception {
-    if (Files.isDirectory(E2E.resolve("node_modules/playwright-core"))) return;
+  static void installNodeDependencies() throws Exception {
+    if (Files.isDirectory(E2E.resolve("node_modules/playwright-core")) && Files.isDirectory(E2E.resolve("node_modules/openid-client"))) return;
     Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(E2E.toFile()).redirectErrorStream(true).start();
     String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertThat(npm.waitFor(300, TimeUnit.SECONDS)).isTrue();
