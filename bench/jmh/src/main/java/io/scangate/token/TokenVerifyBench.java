@@ -86,7 +86,7 @@ public class TokenVerifyBench {
     claims = new JsonObject()
         .put("iss", config.tokens().issuer()).put("sub", UUID.randomUUID().toString()).put("aud", AUDIENCE)
         .put("iat", iat).put("exp", iat + Duration.ofDays(1).toSeconds()).put("jti", UUID.randomUUID().toString())
-        .put("client_id", AUDIENCE).put("scope", TokenService.DEFAULT_SCOPE).put("token_use", "access");
+        .put("client_id", AUDIENCE).put("scope", TokenManager.DEFAULT_SCOPE).put("token_use", "access");
     token = TokenManager.sign(key, TokenVerifier.ACCESS_TYP, claims);
 
     VerifiedToken checked = verifier.verifyAccessNow(token, AUDIENCE);
