@@ -1,20 +1,19 @@
 package io.scangate.token;
 
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.time.Instant;
-import io.scangate.config.ScanGateConfig.SigningAlgorithm;
-
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
-import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * This instance's in-memory view of the signing keys: the newest key of each algorithm signs; every key that may

@@ -655,6 +655,38 @@ class TokensTest {
     assertThat(new JWKSetKids(verify(http, "/oidc/jwks", null).bodyAsJsonObject()).kids()).contains(newKid, oldKid);
   }
 
+  @Test
+  void rotationAcrossAlgorithmsKeepsEveryAlgorithmsOldKeysPublished() throws Exception {
+    // backend signs with EdDSA, demo with ES256, RS256 exists regardless.
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: ES256\n")
+        .replace("exchangeAuth: secret\n", "exchangeAuth: secret\n    signingAlgorithm: EdDSA\n"));
+    assertThat(count("SELECT count(DISTINCT alg) FROM signing_keys")).isEqualTo(3);
+    String oldDemo = access();
+    String oldBackend = await(TokenService.proxy(vertx).issue(user.id(), "backend", null, null)).getString("access_token");
+    assertThat(Forge.decodePart(oldDemo, 0).getString("alg")).isEqualTo("ES256");
+    assertThat(Forge.decodePart(oldBackend, 0).getString("alg")).isEqualTo("EdDSA");
+    JsonObject discovery = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList())
+        .containsExactlyInAnyOrder("RS256", "ES256", "EdDSA");
+
+    List<String> newKids = await(TokenManager.rotateKeys(vertx, gateway.infrastructure().postgres(), config));
+    assertThat(newKids).hasSize(3);
+    await(gateway.close());
+    gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
+    http = TestHttp.client(vertx, gateway.port());
+
+    JWKSet set = JWKSet.parse(verify(http, "/oidc/jwks", null).bodyAsString());
+    assertThat(set.getKeys()).hasSize(6);
+    assertThat(set.getKeys().stream().map(k -> k.getKeyID()).toList()).containsAll(newKids);
+    for (String old : List.of(oldDemo, oldBackend)) {
+      assertThat(set.getKeyByKeyId(Forge.decodePart(old, 0).getString("kid"))).as("old key still published").isNotNull();
+      assertThat(verify(http, "/auth/verify", old).statusCode()).as("old token still verifies").isEqualTo(200);
+    }
+    String fresh = await(TokenService.proxy(vertx).issue(user.id(), "backend", null, null)).getString("access_token");
+    assertThat(newKids).contains(Forge.decodePart(fresh, 0).getString("kid"));
+    assertThat(verify(http, "/auth/verify", fresh).statusCode()).isEqualTo(200);
+  }
+
   record JWKSetKids(JsonObject jwks) {
     List<String> kids() {
       List<String> kids = new ArrayList<>();
