@@ -194,10 +194,10 @@ public final class Launcher implements Callable<Integer> {
         Vertx vertx = Vertx.vertx();
         io.vertx.sqlclient.Pool pool = io.scangate.db.Postgres.pool(vertx, cfg.postgres());
         try {
-          String kid = io.scangate.db.Postgres.migrate(vertx, cfg.postgres().url())
-              .compose(n -> io.scangate.token.TokenManager.rotateKey(vertx, pool, cfg.tokens().keyEncryptionKey()))
+          java.util.List<String> kids = io.scangate.db.Postgres.migrate(vertx, cfg.postgres().url())
+              .compose(n -> io.scangate.token.TokenManager.rotateKeys(vertx, pool, cfg))
               .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-          spec.commandLine().getOut().println("Added signing key " + kid
+          spec.commandLine().getOut().println("Added signing key" + (kids.size() > 1 ? "s " : " ") + String.join(", ", kids)
               + "; running instances sign new tokens with it within 30 seconds.");
           return 0;
         } catch (ExecutionException e) {

@@ -40,7 +40,7 @@ class BrowserQrLoginE2EIT {
 
   static void installNodeDependencies() throws Exception {
     // Every package of package.json present, or npm ci again (a checkout may hold an older node_modules).
-    if (java.util.stream.Stream.of("playwright-core", "authing-js-sdk", "authing-wxapp-sdk", "jose")
+    if (java.util.stream.Stream.of("playwright-core", "authing-js-sdk", "authing-wxapp-sdk", "jose", "openid-client")
         .allMatch(p -> Files.isDirectory(E2E.resolve("node_modules").resolve(p)))) return;
     Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund").directory(E2E.toFile()).redirectErrorStream(true).start();
     String output = new String(npm.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

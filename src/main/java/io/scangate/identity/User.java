@@ -39,6 +39,21 @@ public record User(
     return json;
   }
 
+  /**
+   * The OIDC standard claims of this user (OpenID Connect Core 5.1): {@code sub}, {@code nickname},
+   * {@code picture}, {@code phone_number}, {@code phone_number_verified}, {@code updated_at}. The
+   * profile is refreshed from WeChat at each login, so {@code updated_at} is the last login.
+   */
+  public JsonObject standardClaims() {
+    JsonObject json = new JsonObject().put("sub", id);
+    putIfPresent(json, "nickname", nickname);
+    putIfPresent(json, "picture", avatarUrl);
+    if (phone != null) json.put("phone_number", phone).put("phone_number_verified", true);
+    Instant updated = lastLoginAt != null && createdAt != null && lastLoginAt.isAfter(createdAt) ? lastLoginAt : createdAt;
+    if (updated != null) json.put("updated_at", updated.getEpochSecond());
+    return json;
+  }
+
   /** ISO-8601 UTC to the second, e.g. {@code 2026-11-21T15:04:05Z}. */
   public static String iso(Instant instant) {
     return io.scangate.util.Times.iso(instant);

@@ -31,6 +31,11 @@ final class KeyEncryption {
     this.key = key;
   }
 
+  /** Under a 256-bit key the caller derived itself. */
+  static KeyEncryption of(byte[] key) {
+    return new KeyEncryption(new SecretKeySpec(key, "AES"));
+  }
+
   /** PBKDF2 is slow on purpose, so it runs on a worker thread. */
   static Future<KeyEncryption> derive(Vertx vertx, String keyEncryptionKey) {
     return vertx.executeBlocking(() -> derive(keyEncryptionKey), false);
@@ -49,21 +54,21 @@ final class KeyEncryption {
   }
 
   /** {@code nonce || ciphertext || tag}. */
-  byte[] encrypt(byte[] plain, String kid) throws GeneralSecurityException {
+  byte[] encrypt(byte[] plain, String associatedData) throws GeneralSecurityException {
     byte[] nonce = io.scangate.util.Randoms.bytes(NONCE_BYTES);
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, nonce));
-    cipher.updateAAD(kid.getBytes(StandardCharsets.UTF_8));
+    cipher.updateAAD(associatedData.getBytes(StandardCharsets.UTF_8));
     byte[] sealed = cipher.doFinal(plain);
     return ByteBuffer.allocate(NONCE_BYTES + sealed.length).put(nonce).put(sealed).array();
   }
 
   /** Fails with {@link javax.crypto.AEADBadTagException} under another key-encryption key. */
-  byte[] decrypt(byte[] stored, String kid) throws GeneralSecurityException {
+  byte[] decrypt(byte[] stored, String associatedData) throws GeneralSecurityException {
     if (stored.length <= NONCE_BYTES) throw new GeneralSecurityException("sealed key is too short");
     Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
     cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG_BITS, stored, 0, NONCE_BYTES));
-    cipher.updateAAD(kid.getBytes(StandardCharsets.UTF_8));
+    cipher.updateAAD(associatedData.getBytes(StandardCharsets.UTF_8));
     return cipher.doFinal(stored, NONCE_BYTES, stored.length - NONCE_BYTES);
   }
 }

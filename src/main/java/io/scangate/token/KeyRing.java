@@ -1,17 +1,22 @@
 package io.scangate.token;
 
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * This instance's in-memory view of the signing keys: the newest key signs; every key that may
+ * This instance's in-memory view of the signing keys: the newest key of each algorithm signs; every key that may
  * still have unexpired tokens verifies and is published. Verification never touches PostgreSQL;
  * the view reloads periodically, and on an unknown kid at most once every few seconds.
  */
@@ -20,7 +25,7 @@ public final class KeyRing {
   static final long REFRESH_INTERVAL_MS = 30_000;
   private static final long UNKNOWN_KID_RELOAD_INTERVAL_NANOS = Duration.ofSeconds(5).toNanos();
 
-  private record Snapshot(SigningKey signer, Map<String, SigningKey> verifying, JsonObject jwks) {}
+  private record Snapshot(Map<SigningAlgorithm, SigningKey> signers, Map<String, SigningKey> verifying, JsonObject jwks) {}
 
   private final SigningKeyStore store;
   private final Duration retention;
@@ -37,20 +42,26 @@ public final class KeyRing {
     this.retention = retention;
   }
 
-  /** Reads the keys from PostgreSQL and unseals the newest private key if it changed. */
+  /** Reads the keys from PostgreSQL and unseals the newest private key of each algorithm if it changed. */
   Future<Void> reload() {
     synchronized (this) {
       lastReloadNanos = System.nanoTime();
     }
     return store.loadAll().compose(keys -> {
       if (keys.isEmpty()) return Future.failedFuture(new IllegalStateException("no signing key in PostgreSQL"));
-      SigningKeyStore.StoredKey newest = keys.get(keys.size() - 1);
+      Map<SigningAlgorithm, SigningKeyStore.StoredKey> newest = new EnumMap<>(SigningAlgorithm.class);
+      for (SigningKeyStore.StoredKey k : keys) newest.put(k.key().algorithm(), k);
       Snapshot current = snapshot;
-      Future<SigningKey> signer = current != null && current.signer().kid().equals(newest.key().kid())
-          ? Future.succeededFuture(current.signer())
-          : store.unseal(newest);
-      return signer.map(s -> {
-        snapshot = build(s, keys, Instant.now());
+      Map<SigningAlgorithm, SigningKey> signers = new EnumMap<>(SigningAlgorithm.class);
+      List<Future<SigningKey>> unsealing = new ArrayList<>();
+      newest.forEach((algorithm, stored) -> {
+        SigningKey known = current == null ? null : current.signers().get(algorithm);
+        unsealing.add(known != null && known.kid().equals(stored.key().kid())
+            ? Future.succeededFuture(known) : store.unseal(stored));
+      });
+      return Future.all(unsealing).map(all -> {
+        for (Future<SigningKey> f : unsealing) signers.put(f.result().algorithm(), f.result());
+        snapshot = build(signers, keys, Instant.now());
         return null;
       });
     });
@@ -72,22 +83,34 @@ public final class KeyRing {
     }
   }
 
-  private Snapshot build(SigningKey signer, List<SigningKeyStore.StoredKey> keys, Instant now) {
+  private Snapshot build(Map<SigningAlgorithm, SigningKey> signers, List<SigningKeyStore.StoredKey> keys, Instant now) {
     Map<String, SigningKey> verifying = new LinkedHashMap<>();
     JsonArray jwks = new JsonArray();
-    // Newest first in the JWK set; a key stays while tokens it signed may be unexpired.
+    // Newest first in the JWK set; a key stays while tokens it signed may be unexpired, that is
+    // until the retention after a newer key of its algorithm superseded it.
+    Map<SigningAlgorithm, Instant> supersededAt = new EnumMap<>(SigningAlgorithm.class);
     for (int i = keys.size() - 1; i >= 0; i--) {
       SigningKey key = keys.get(i).key();
-      Instant supersededAt = i == keys.size() - 1 ? null : keys.get(i + 1).key().createdAt();
-      if (supersededAt != null && supersededAt.plus(retention).isBefore(now)) continue;
+      Instant superseded = supersededAt.put(key.algorithm(), key.createdAt());
+      if (superseded != null && superseded.plus(retention).isBefore(now)) continue;
       verifying.put(key.kid(), key);
       jwks.add(key.jwk());
     }
-    return new Snapshot(signer, Map.copyOf(verifying), new JsonObject().put("keys", jwks));
+    return new Snapshot(Map.copyOf(signers), Map.copyOf(verifying), new JsonObject().put("keys", jwks));
   }
 
-  SigningKey signer() {
-    return snapshot().signer();
+  /** The current signing key of an algorithm (every configured algorithm has one after start). */
+  SigningKey signer(SigningAlgorithm algorithm) {
+    SigningKey key = snapshot().signers().get(algorithm);
+    if (key == null) throw new IllegalStateException("no " + algorithm.jose + " signing key loaded");
+    return key;
+  }
+
+  /** The algorithms with a published key, for discovery. */
+  Set<SigningAlgorithm> algorithms() {
+    Set<SigningAlgorithm> algorithms = EnumSet.noneOf(SigningAlgorithm.class);
+    snapshot().verifying().values().forEach(k -> algorithms.add(k.algorithm()));
+    return algorithms;
   }
 
   /** The published key with this kid, or null. */

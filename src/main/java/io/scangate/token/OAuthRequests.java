@@ -36,8 +36,9 @@ public final class OAuthRequests {
 
   /**
    * The application calling: HTTP Basic {@code appId:appSecret} or form {@code client_id} +
-   * {@code client_secret}. With {@code secretRequired} false, an application whose
-   * {@code exchangeAuth} is {@code none} may also name itself with {@code client_id} alone.
+   * {@code client_secret}. An application with an {@code appSecret} is a confidential client and
+   * must always authenticate (RFC 6749 2.1); a public one (no secret) may name itself with
+   * {@code client_id} alone unless {@code secretRequired} (introspection).
    */
   static Application authenticateClient(RoutingContext ctx, ScanGateConfig config, boolean secretRequired) {
     String[] basic = basicCredentials(ctx);
@@ -55,8 +56,9 @@ public final class OAuthRequests {
     Application app = config.application(id).orElse(null);
     if (secret == null) {
       if (secretRequired || app == null) throw invalidClient("client authentication is required (HTTP Basic appId:appSecret)");
-      if (app.exchangeAuth() == ScanGateConfig.ExchangeAuth.SECRET) {
-        throw invalidClient("application " + id + " must authenticate with its secret");
+      if (app.appSecret() != null) {
+        throw invalidClient("application " + id + " is a confidential client: authenticate with its appSecret"
+            + " (HTTP Basic or client_secret)");
       }
       return app;
     }

@@ -7,7 +7,14 @@ import io.scangate.http.ErrorHandlers;
 import io.scangate.http.ErrorShape;
 import io.scangate.http.Routes;
 import io.scangate.identity.UserStore;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.handler.CorsHandler;
+
+import java.net.URI;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
@@ -19,6 +26,8 @@ import io.vertx.ext.web.RoutingContext;
  * JWK set and userinfo's token check are answered from this instance's memory.
  */
 public final class OidcRoutes implements Routes {
+
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(OidcRoutes.class);
 
   /** How long verifiers may cache the JWK set; they refetch it when they meet an unknown kid. */
   static final int JWKS_MAX_AGE_SECONDS = 300;
@@ -47,8 +56,23 @@ public final class OidcRoutes implements Routes {
     return ErrorShape.OAUTH;
   }
 
+  /**
+   * CORS for browser clients (single-page apps refreshing, revoking, reading userinfo): the
+   * applications' {@code allowedOrigins}, preflight included. Other origins get no CORS headers.
+   */
+  static CorsHandler cors(ScanGateConfig config) {
+    Set<String> origins = new LinkedHashSet<>();
+    config.applications().forEach(a -> origins.addAll(a.allowedOrigins()));
+    return CorsHandler.create()
+        .addOrigins(List.copyOf(origins))
+        .allowedMethods(Set.of(HttpMethod.GET, HttpMethod.POST))
+        .allowedHeaders(Set.of("Authorization", "Content-Type", "X-Request-Id"))
+        .maxAgeSeconds(600);
+  }
+
   @Override
   public void mount(Router router) {
+    router.route().handler(cors(config));
     router.get("/jwks").handler(this::jwks);
     router.get("/.well-known/jwks.json").handler(this::jwks);
     router.post("/token").handler(this::token);
@@ -88,14 +112,15 @@ public final class OidcRoutes implements Routes {
   }
 
   private void revoke(RoutingContext ctx) {
-    Application app = OAuthRequests.authenticateClient(ctx, config, true);
+    // RFC 7009 2.1: a public client revokes with its client_id.
+    Application app = OAuthRequests.authenticateClient(ctx, config, false);
     String token = OAuthRequests.required(ctx, "token");
     tokens.revoke(token, app.appId(), clientIp(ctx))
         .onSuccess(v -> ctx.response().setStatusCode(200).putHeader("Cache-Control", "no-store").end())
         .onFailure(ctx::fail);
   }
 
-  /** OIDC userinfo: the CONTRACT user JSON plus {@code sub}. */
+  /** OIDC userinfo (GET or POST): the CONTRACT user JSON plus the standard claims ({@link io.scangate.identity.User#standardClaims}). */
   private void me(RoutingContext ctx) {
     String token = OAuthRequests.bearer(ctx);
     if (token == null) throw ErrorHandlers.invalidToken("no bearer token in the Authorization header");
@@ -104,7 +129,7 @@ public final class OidcRoutes implements Routes {
             ? ErrorHandlers.invalidToken(invalid.getMessage()) : e))
         .compose(t -> users.find(t.subject()).recover(UserRoutes::userGone))
         .onSuccess(user -> ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
-            .putHeader("Cache-Control", "no-store").end(user.toJson().put("sub", user.id()).encode()))
+            .putHeader("Cache-Control", "no-store").end(user.toJson().mergeIn(user.standardClaims()).encode()))
         .onFailure(ctx::fail);
   }
 
@@ -117,13 +142,45 @@ public final class OidcRoutes implements Routes {
         .putHeader("Cache-Control", "no-store").putHeader("Pragma", "no-cache").end(body);
   }
 
-  /** OIDC discovery, at the root ({@code /.well-known/openid-configuration}). */
+  /**
+   * OIDC discovery, at the root ({@code /.well-known/openid-configuration}) and, when
+   * {@code tokens.issuer} has a path, also under it (Discovery 4: {@code {issuer}/.well-known/...}).
+   */
   public static Routes discovery(ScanGateConfig config) {
-    return router -> router.get("/.well-known/openid-configuration").handler(ctx -> {
+    String issuerPath = issuerPath(config);
+    URI issuer = URI.create(config.tokens().issuer());
+    URI publicUrl = URI.create(config.server().publicUrl());
+    if (issuer.getHost() != null && !issuer.getHost().equalsIgnoreCase(publicUrl.getHost())) {
+      // Allowed (instances behind one load balancer share one issuer), but worth a look.
+      log.atWarn().addKeyValue("issuer", config.tokens().issuer()).addKeyValue("publicUrl", config.server().publicUrl())
+          .log("tokens.issuer names another host than server.publicUrl; relying parties fetch discovery from the issuer");
+    }
+    return router -> {
+      router.route("/.well-known/openid-configuration").handler(cors(config));
+      router.get("/.well-known/openid-configuration").handler(ctx -> discoveryDocument(ctx, config));
+      if (issuerPath != null) {
+        router.route(issuerPath + "/.well-known/openid-configuration").handler(cors(config));
+        router.get(issuerPath + "/.well-known/openid-configuration").handler(ctx -> discoveryDocument(ctx, config));
+      }
+    };
+  }
+
+  /** The issuer's path without a trailing slash, or null when it has none. */
+  static String issuerPath(ScanGateConfig config) {
+    String path = URI.create(config.tokens().issuer()).getPath();
+    if (path == null) return null;
+    while (path.endsWith("/")) path = path.substring(0, path.length() - 1);
+    return path.isEmpty() ? null : path;
+  }
+
+  private static void discoveryDocument(RoutingContext ctx, ScanGateConfig config) {
+    {
       String base = config.server().publicUrl();
+      io.vertx.core.json.JsonArray algorithms = new io.vertx.core.json.JsonArray();
+      SigningKeyStore.required(config).forEach(a -> algorithms.add(a.jose));
       io.vertx.core.json.JsonArray claims = new io.vertx.core.json.JsonArray();
       for (String c : new String[] {"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "nickname", "picture",
-          "phone_number", "phone_number_verified", "unionid"}) {
+          "phone_number", "phone_number_verified", "updated_at", "unionid"}) {
         claims.add(c);
       }
       JsonObject body = new JsonObject()
@@ -137,7 +194,7 @@ public final class OidcRoutes implements Routes {
           .put("response_types_supported", new io.vertx.core.json.JsonArray().add("code"))
           .put("grant_types_supported", new io.vertx.core.json.JsonArray().add("authorization_code").add("refresh_token"))
           .put("subject_types_supported", new io.vertx.core.json.JsonArray().add("public"))
-          .put("id_token_signing_alg_values_supported", new io.vertx.core.json.JsonArray().add(Jwt.ALG))
+          .put("id_token_signing_alg_values_supported", algorithms)
           .put("token_endpoint_auth_methods_supported",
               new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post").add("none"))
           .put("introspection_endpoint_auth_methods_supported",
@@ -146,10 +203,11 @@ public final class OidcRoutes implements Routes {
               new io.vertx.core.json.JsonArray().add("client_secret_basic").add("client_secret_post"))
           .put("code_challenge_methods_supported", new io.vertx.core.json.JsonArray().add("S256"))
           .put("scopes_supported", new io.vertx.core.json.JsonArray().add("openid").add("profile").add("phone"))
-          .put("claims_supported", claims);
+          .put("claims_supported", claims)
+          .put("request_uri_parameter_supported", false);
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
           .end(body.encode());
-    });
+    }
   }
 }

@@ -1,5 +1,10 @@
 package io.scangate.token;
 
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.Payload;
 import io.scangate.Infrastructure;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.error.ApiException;
@@ -49,7 +54,7 @@ public final class TokenManager implements TokenService {
     Duration retention = longest.plusMillis(2 * KeyRing.REFRESH_INTERVAL_MS).plusSeconds(TokenVerifier.LEEWAY_SECONDS + 60);
     this.keys = new KeyRing(keyStore, retention);
     this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys());
-    this.refreshTokens = new RefreshTokenStore(infra.postgres());
+    this.refreshTokens = new RefreshTokenStore(infra.postgres(), tokens.refreshReuseInterval());
     this.verifier = new TokenVerifier(infra.vertx(), config, keys, revocations);
   }
 
@@ -59,7 +64,8 @@ public final class TokenManager implements TokenService {
 
   /** Creates the first signing key if there is none, loads the keys and subscribes to revocations. */
   Future<Void> start() {
-    return keyStore.ensureKey().compose(created -> keys.reload()).compose(v -> revocations.start());
+    return keyStore.ensureKeys(SigningKeyStore.required(config)).compose(created -> keys.reload())
+        .compose(v -> revocations.start());
   }
 
   Future<Void> close() {
@@ -86,14 +92,17 @@ public final class TokenManager implements TokenService {
     return config;
   }
 
-  /** Adds a signing key to PostgreSQL (the {@code keys rotate} command); returns its kid. */
-  public static Future<String> rotateKey(io.vertx.core.Vertx vertx, io.vertx.sqlclient.Pool pool, String keyEncryptionKey) {
-    SigningKeyStore store = new SigningKeyStore(vertx, pool, keyEncryptionKey);
+  /**
+   * Adds a signing key for every algorithm in use (the {@code keys rotate} command): RS256, the
+   * configured ones and any already stored. Returns the new kids.
+   */
+  public static Future<List<String>> rotateKeys(Vertx vertx, io.vertx.sqlclient.Pool pool, ScanGateConfig config) {
+    SigningKeyStore store = new SigningKeyStore(vertx, pool, config.tokens().keyEncryptionKey());
     // Unseal the newest existing key first: rotating under a wrong key-encryption key must fail.
     return store.loadAll()
         .compose(existing -> existing.isEmpty() ? Future.succeededFuture()
             : store.unseal(existing.get(existing.size() - 1)).mapEmpty())
-        .compose(v -> store.rotate());
+        .compose(v -> store.rotate(SigningKeyStore.required(config)));
   }
 
   /**
@@ -134,6 +143,14 @@ public final class TokenManager implements TokenService {
                     ? new ApiException(400, "invalid_grant", "the token's user no longer exists") : e))
                 .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null,
                 now, accessJti, nextToken, false).put("scope", grant.scope())));
+          }
+          if (rotation instanceof RefreshTokenStore.Rotation.Retried retried) {
+            // The same access token claims as the first answer (same jti, so a family revocation covers it).
+            RefreshTokenStore.Grant grant = retried.grant();
+            Instant issuedAt = retried.accessExpiresAt().minus(config.tokens().accessTokenTtl());
+            return users.find(grant.userId())
+                .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null, issuedAt,
+                    retried.accessJti(), retried.successor(), false).put("scope", grant.scope())));
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Reused reused) {
             return revokeAll(reused.accessTokens())
@@ -225,7 +242,7 @@ public final class TokenManager implements TokenService {
     return Future.all(all).mapEmpty();
   }
 
-  /** Signing two ES256 tokens takes about a millisecond on JDK 17 (bench/jmh): not on an event loop. */
+  /** Signing two RS256 tokens (two RSA private-key operations) takes milliseconds (bench/jmh): not on an event loop. */
   private Future<JsonObject> signed(java.util.concurrent.Callable<JsonObject> response) {
     return vertx.executeBlocking(response, false);
   }
@@ -233,7 +250,7 @@ public final class TokenManager implements TokenService {
   private JsonObject tokenResponse(User user, String appId, String scope, String nonce, Instant now, String accessJti,
                                    String refreshToken, boolean freshLogin) {
     ScanGateConfig.Tokens settings = config.tokens();
-    SigningKey key = keys.signer();
+    SigningKey key = keys.signer(config.application(appId).orElseThrow().signingAlgorithm());
     long iat = now.getEpochSecond();
     long accessExp = iat + settings.accessTokenTtl().toSeconds();
     JsonObject access = new JsonObject()
@@ -247,24 +264,33 @@ public final class TokenManager implements TokenService {
     if (freshLogin) id.put("auth_time", iat);
     if (nonce != null && !nonce.isEmpty()) id.put("nonce", nonce);
     Set<String> scopes = Set.of(scope.split(" "));
+    JsonObject standard = user.standardClaims();
     if (scopes.contains("profile")) {
-      if (user.nickname() != null) id.put("nickname", user.nickname());
-      if (user.avatarUrl() != null) id.put("picture", user.avatarUrl());
+      for (String claim : new String[] {"nickname", "picture", "updated_at"}) {
+        if (standard.containsKey(claim)) id.put(claim, standard.getValue(claim));
+      }
       if (user.unionid() != null) id.put("unionid", user.unionid());
     }
     if (scopes.contains("phone") && user.phone() != null) {
-      id.put("phone_number", user.phone()).put("phone_number_verified", true);
+      id.put("phone_number", standard.getString("phone_number")).put("phone_number_verified", true);
     }
     return new JsonObject()
-        .put("access_token", Jwt.sign(header(key, TokenVerifier.ACCESS_TYP), access, key.privateKey()))
-        .put("id_token", Jwt.sign(header(key, TokenVerifier.ID_TYP), id, key.privateKey()))
+        .put("access_token", sign(key, TokenVerifier.ACCESS_TYP, access))
+        .put("id_token", sign(key, TokenVerifier.ID_TYP, id))
         .put("refresh_token", refreshToken)
         .put("token_type", "Bearer")
         .put("expires_in", settings.accessTokenTtl().toSeconds());
   }
 
-  private static JsonObject header(SigningKey key, String typ) {
-    return new JsonObject().put("alg", Jwt.ALG).put("typ", typ).put("kid", key.kid());
+  static String sign(SigningKey key, String typ, JsonObject claims) {
+    JWSHeader header = new JWSHeader.Builder(key.jwsAlgorithm()).type(new JOSEObjectType(typ)).keyID(key.kid()).build();
+    JWSObject jws = new JWSObject(header, new Payload(claims.encode()));
+    try {
+      jws.sign(key.signer());
+    } catch (JOSEException e) {
+      throw new IllegalStateException(key.algorithm().jose + " signing failed", e);
+    }
+    return jws.serialize();
   }
 
   static String normaliseScope(String scope) {

@@ -2,18 +2,27 @@ package io.scangate.token;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.nimbusds.jose.Header;
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSObject;
+import com.nimbusds.jose.PlainHeader;
+import com.nimbusds.jose.util.Base64URL;
 import io.scangate.config.ScanGateConfig;
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
+import java.text.ParseException;
 import java.time.Duration;
 
 /**
  * Checks our JWTs from memory only: keys from the {@link KeyRing}, revocations from the local
  * {@link Revocations} view. A token whose signature was checked once is remembered (bounded
- * cache), so repeats skip the ECDSA work; expiry, audience and revocation are checked every time.
+ * cache), so repeats skip the signature work; expiry, audience and revocation are checked every time.
  */
 public final class TokenVerifier {
 
@@ -21,6 +30,8 @@ public final class TokenVerifier {
   static final String ID_TYP = "JWT";
   /** Tolerated clock difference between instances, in seconds. */
   static final long LEEWAY_SECONDS = 30;
+  private static final String ACCEPTED = String.join(", ",
+      java.util.Arrays.stream(SigningAlgorithm.values()).map(a -> a.jose).toList());
 
   private final Vertx vertx;
   private final ScanGateConfig config;
@@ -40,9 +51,9 @@ public final class TokenVerifier {
 
   /**
    * An access token that is valid now, for {@code requiredAudience} when not null. A token seen
-   * before is answered from memory on the caller's event loop; a new one has its signature
-   * checked on a worker thread (an ES256 verification takes about a millisecond on JDK 17, see
-   * bench/jmh TokenVerifyBench), reloading the keys (rate-limited) only when its kid is unknown.
+   * before is answered from memory on the caller's event loop; a new RS256 one is checked there
+   * too, a new ES256 or EdDSA one on a worker thread (see {@link #cheapToVerify}), reloading the
+   * keys (rate-limited) only when its kid is unknown.
    */
   public Future<VerifiedToken> verifyAccess(String token, String requiredAudience) {
     VerifiedToken cached = token == null ? null : verified.getIfPresent(token);
@@ -74,12 +85,19 @@ public final class TokenVerifier {
   private Future<VerifiedToken> signed(String token) {
     VerifiedToken cached = token == null ? null : verified.getIfPresent(token);
     if (cached != null) return Future.succeededFuture(cached);
-    return checkOnWorker(token).recover(e -> e instanceof UnknownKidException
-        ? keys.reloadForUnknownKid().recover(ignored -> Future.succeededFuture()).compose(v -> checkOnWorker(token))
+    return checkSignature(token).recover(e -> e instanceof UnknownKidException
+        ? keys.reloadForUnknownKid().recover(ignored -> Future.succeededFuture()).compose(v -> checkSignature(token))
         : Future.failedFuture(e));
   }
 
-  private Future<VerifiedToken> checkOnWorker(String token) {
+  private Future<VerifiedToken> checkSignature(String token) {
+    if (cheapToVerify(token)) {
+      try {
+        return Future.succeededFuture(verifySigned(token));
+      } catch (InvalidTokenException e) {
+        return Future.failedFuture(e);
+      }
+    }
     return vertx.executeBlocking(() -> verifySigned(token), false);
   }
 
@@ -126,25 +144,54 @@ public final class TokenVerifier {
 
   private VerifiedToken check(String token) throws InvalidTokenException {
     if (token.length() > 8192) throw new InvalidTokenException("token is malformed: too long");
-    Jwt.Parsed jwt = Jwt.parse(token);
-    JsonObject header = jwt.header();
-    Object alg = header.getValue("alg");
-    if (!(alg instanceof String a)) throw new InvalidTokenException("token is malformed: no alg in its header");
-    if (a.equalsIgnoreCase("none")) throw new InvalidTokenException("token is unsigned (alg none is never accepted)");
-    if (!Jwt.ALG.equals(a)) throw new InvalidTokenException("token algorithm " + shown(a) + " is not accepted (only ES256)");
-    if (header.containsKey("crit")) throw new InvalidTokenException("token has critical header parameters this gateway does not support");
-    Object kid = header.getValue("kid");
-    if (!(kid instanceof String k) || k.isEmpty()) throw new InvalidTokenException("token has no key id (kid)");
+    Base64URL[] parts = parts(token);
+    Header parsedHeader;
+    try {
+      parsedHeader = Header.parse(parts[0]);
+    } catch (ParseException e) {
+      throw new InvalidTokenException("token is malformed: its header is not a JOSE header");
+    }
+    String a = parsedHeader.getAlgorithm() == null ? null : parsedHeader.getAlgorithm().getName();
+    if (a == null) throw new InvalidTokenException("token is malformed: no alg in its header");
+    if (parsedHeader instanceof PlainHeader || a.equalsIgnoreCase("none")) {
+      throw new InvalidTokenException("token is unsigned (alg none is never accepted)");
+    }
+    // The allow-list: only the algorithms this gateway signs with; HMAC is never among them.
+    if (SigningAlgorithm.of(a).filter(known -> known.jose.equals(a)).isEmpty() || !(parsedHeader instanceof JWSHeader header)) {
+      throw new InvalidTokenException("token algorithm " + shown(a) + " is not accepted (only " + ACCEPTED + ")");
+    }
+    if (header.getCriticalParams() != null && !header.getCriticalParams().isEmpty()) {
+      throw new InvalidTokenException("token has critical header parameters this gateway does not support");
+    }
+    String k = header.getKeyID();
+    if (k == null || k.isEmpty()) throw new InvalidTokenException("token has no key id (kid)");
     SigningKey key = keys.verifyingKey(k);
     if (key == null) throw new UnknownKidException();
-    if (!Jwt.verify(jwt, key.publicKey())) throw new InvalidTokenException("token signature is invalid");
+    // A key verifies only the algorithm it was made for (no RS256/PS256 or ES256/ES384 switching).
+    if (!key.jwsAlgorithm().equals(header.getAlgorithm())) {
+      throw new InvalidTokenException("token algorithm " + shown(a) + " is not the algorithm of its key (" + key.algorithm().jose + ")");
+    }
+    boolean valid;
+    try {
+      valid = new JWSObject(parts[0], parts[1], parts[2]).verify(key.verifier());
+    } catch (ParseException e) {
+      throw new InvalidTokenException("token is malformed: " + e.getMessage());
+    } catch (JOSEException | RuntimeException e) {
+      valid = false;
+    }
+    if (!valid) throw new InvalidTokenException("token signature is invalid");
 
-    JsonObject claims = jwt.claims();
+    JsonObject claims;
+    try {
+      claims = new JsonObject(parts[1].decodeToString());
+    } catch (RuntimeException e) {
+      throw new InvalidTokenException("token is malformed: its claims are not a JSON object");
+    }
     String iss = string(claims, "iss");
     if (!config.tokens().issuer().equals(iss)) {
       throw new InvalidTokenException("token issuer " + (iss == null ? "(none)" : shown(iss)) + " is not " + config.tokens().issuer());
     }
-    Object typ = header.getValue("typ");
+    Object typ = header.getType() == null ? null : header.getType().getType();
     VerifiedToken.Kind kind;
     if (ACCESS_TYP.equals(typ) || "application/at+jwt".equals(typ)) {
       kind = VerifiedToken.Kind.ACCESS;
@@ -166,6 +213,34 @@ public final class TokenVerifier {
     }
     String scope = string(claims, "scope");
     return new VerifiedToken(kind, sub, aud, jti, iat.longValue(), exp.longValue(), scope, claims);
+  }
+
+  private static Base64URL[] parts(String token) throws InvalidTokenException {
+    int first = token.indexOf('.');
+    int second = first < 0 ? -1 : token.indexOf('.', first + 1);
+    if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) >= 0) {
+      throw new InvalidTokenException("token is malformed: not a JWT of three dot-separated parts");
+    }
+    return new Base64URL[] {new Base64URL(token.substring(0, first)), new Base64URL(token.substring(first + 1, second)),
+        new Base64URL(token.substring(second + 1))};
+  }
+
+  /**
+   * Whether a new token's signature check may run on the event loop: RS256 verification is one
+   * RSA public-key operation, tens of microseconds (bench/jmh TokenVerifyBench); ES256 and EdDSA
+   * verification cost up to a millisecond here and go to a worker. The header claims the
+   * algorithm, but the work done is bounded by our own key, whatever the token says.
+   */
+  static boolean cheapToVerify(String token) {
+    int first = token == null ? -1 : token.indexOf('.');
+    if (first <= 0 || first > 2048) return true; // malformed: refused without crypto
+    try {
+      Header header = Header.parse(new Base64URL(token.substring(0, first)));
+      return !(header instanceof JWSHeader jws) || !JWSAlgorithm.ES256.equals(jws.getAlgorithm())
+          && !JWSAlgorithm.EdDSA.equals(jws.getAlgorithm());
+    } catch (ParseException | RuntimeException e) {
+      return true;
+    }
   }
 
   /** Token-supplied text in an error description: printable ASCII, bounded. */

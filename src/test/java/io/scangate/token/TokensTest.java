@@ -1,10 +1,19 @@
 package io.scangate.token;
 
-import com.nimbusds.jose.JWSObject;
-import com.nimbusds.jose.crypto.ECDSAVerifier;
-import com.nimbusds.jose.jwk.ECKey;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.crypto.Ed25519Verifier;
 import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.source.ImmutableJWKSet;
+import com.nimbusds.jose.proc.DefaultJOSEObjectTypeVerifier;
+import com.nimbusds.jose.proc.JWSVerificationKeySelector;
+import com.nimbusds.jose.proc.SecurityContext;
+import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.nimbusds.jwt.proc.DefaultJWTClaimsVerifier;
+import com.nimbusds.jwt.proc.DefaultJWTProcessor;
+import io.scangate.config.ScanGateConfig.SigningAlgorithm;
 import io.scangate.ScanGate;
 import io.scangate.config.ScanGateConfig;
 import io.scangate.identity.LoginContext;
@@ -26,6 +35,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -42,7 +53,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 class TokensTest {
 
   /** Instances behind one load balancer share one issuer (in dev, each would default to its own address). */
-  static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n");
+  static final String YAML = TestConfigs.STANDARD_YAML.replace("tokens:\n", "tokens:\n  issuer: \"https://login.test.example\"\n")
+      // A public client (no appSecret), as a single-page app is.
+      .replace("applications:\n", """
+          applications:
+            - appId: "spa"
+              name: "Single-page app"
+              redirectUris: ["https://spa.example.com/callback"]
+              allowedOrigins: ["https://spa.example.com"]
+          """);
   static final String DEMO_BASIC = basic("demo", "demo-app-secret-for-tests");
   static final String BACKEND_BASIC = basic("backend", "backend-app-secret-for-tests");
 
@@ -72,6 +91,21 @@ class TokensTest {
   void stop() {
     others.closeAll();
     if (gateway != null) await(gateway.close());
+  }
+
+  /** Restarts the gateway (same database) signing with {@code algorithm}, and issues new tokens. */
+  void signWith(SigningAlgorithm algorithm) {
+    if (algorithm == SigningAlgorithm.RS256) return;
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: " + algorithm.jose + "\n"));
+  }
+
+  /** Restarts the gateway (same database) with another configuration, and issues new tokens. */
+  void signWithConfig(String yaml) {
+    await(gateway.close());
+    config = TestConfigs.parse(yaml, env);
+    gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
+    http = TestHttp.client(vertx, gateway.port());
+    tokens = await(TokenService.proxy(vertx).issue(user.id(), "demo", "nonce-1", null));
   }
 
   ScanGate another() {
@@ -119,7 +153,7 @@ class TokensTest {
 
     JsonObject header = Forge.decodePart(access(), 0);
     JsonObject claims = Forge.decodePart(access(), 1);
-    assertThat(header.getString("alg")).isEqualTo("ES256");
+    assertThat(header.getString("alg")).as("RS256 by default").isEqualTo("RS256");
     assertThat(header.getString("typ")).isEqualTo("at+jwt");
     assertThat(header.getString("kid")).isNotBlank();
     assertThat(claims.getString("iss")).isEqualTo(config.tokens().issuer());
@@ -169,16 +203,32 @@ class TokensTest {
     assertThat(otherApp.bodyAsJsonObject().getString("error_description")).isEqualTo("token audience is demo, not backend");
   }
 
-  @Test
-  void badTokensAreRefusedWithPreciseDescriptionsAndNothingIsWritten() throws Exception {
-    SigningKey real = Forge.realKey(vertx, gateway);
+  @ParameterizedTest
+  @EnumSource(SigningAlgorithm.class)
+  void badTokensAreRefusedWithPreciseDescriptionsAndNothingIsWritten(SigningAlgorithm algorithm) throws Exception {
+    signWith(algorithm);
+    SigningKey real = Forge.realKey(vertx, gateway, algorithm);
+    SigningKey rsa = Forge.realKey(vertx, gateway, SigningAlgorithm.RS256);
+    JWSSigner realSigner = real.signer();
     String kid = real.kid();
+    assertThat(Forge.decodePart(access(), 0).getString("kid")).isEqualTo(kid);
     long now = System.currentTimeMillis() / 1000;
-    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(real.publicKey().getEncoded())
+    java.security.PublicKey publicKey = switch (algorithm) {
+      case RS256 -> real.publicJwk().toRSAKey().toPublicKey();
+      case ES256 -> real.publicJwk().toECKey().toPublicKey();
+      case EDDSA -> null;
+    };
+    byte[] publicBytes = publicKey != null ? publicKey.getEncoded()
+        : real.publicJwk().toOctetKeyPair().getDecodedX();
+    String pem = "-----BEGIN PUBLIC KEY-----\n" + Base64.getMimeEncoder().encodeToString(publicBytes)
         + "\n-----END PUBLIC KEY-----\n";
     JsonObject hsHeader = new JsonObject().put("alg", "HS256").put("typ", "at+jwt").put("kid", kid);
     String[] parts = access().split("\\.");
     JsonObject tamperedClaims = Forge.decodePart(access(), 1).put("sub", "00000000-0000-0000-0000-000000000001");
+    // A key made for another algorithm: an ES256 token naming the RS256 key, an RS256 one naming this key.
+    SigningAlgorithm other = algorithm == SigningAlgorithm.ES256 ? SigningAlgorithm.EDDSA : SigningAlgorithm.ES256;
+    String crossKid = algorithm == SigningAlgorithm.RS256 ? rsa.kid() : kid;
+    SigningAlgorithm crossAlg = algorithm == SigningAlgorithm.RS256 ? other : SigningAlgorithm.RS256;
 
     Map<String, String> cases = new LinkedHashMap<>();
     cases.put("garbage", "token is malformed");
@@ -189,19 +239,28 @@ class TokensTest {
         "token is unsigned (alg none is never accepted)");
     cases.put(Forge.hs256(hsHeader, validClaims(), pem.getBytes(StandardCharsets.US_ASCII)),
         "token algorithm HS256 is not accepted");
-    cases.put(Forge.hs256(hsHeader, validClaims(), real.publicKey().getEncoded()), "token algorithm HS256 is not accepted");
+    cases.put(Forge.hs256(hsHeader, validClaims(), publicBytes), "token algorithm HS256 is not accepted");
     cases.put(Forge.hs256(hsHeader, validClaims(), real.jwk().encode().getBytes(StandardCharsets.UTF_8)),
         "token algorithm HS256 is not accepted");
     cases.put(parts[0] + "." + Forge.part(tamperedClaims) + "." + parts[2], "token signature is invalid");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims(), Forge.otherKey()), "token signature is invalid");
-    cases.put(Forge.es256(Forge.accessHeader("unknown-kid"), validClaims(), Forge.otherKey()), "token key id (kid) is unknown");
-    cases.put(Forge.es256(new JsonObject().put("alg", "ES256").put("typ", "at+jwt"), validClaims(), real.privateKey()),
-        "token has no key id");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iat", now - 7200).put("exp", now - 3600),
-        real.privateKey()), "token has expired");
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("iss", "https://evil.example.com"), real.privateKey()),
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims(), Forge.otherSigner(algorithm)), "token signature is invalid");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, "unknown-kid"), validClaims(), Forge.otherSigner(algorithm)),
+        "token key id (kid) is unknown");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, null), validClaims(), realSigner), "token has no key id");
+    cases.put(Forge.sign(Forge.accessHeader(crossAlg, crossKid), validClaims(), Forge.otherSigner(crossAlg)),
+        "token algorithm " + crossAlg.jose + " is not the algorithm of its key");
+    if (algorithm == SigningAlgorithm.RS256) {
+      // Same key type, other RSA algorithms: PS256 and RS512 are not on the allow-list.
+      cases.put(Forge.sign(new JsonObject().put("alg", "PS256").put("typ", "at+jwt").put("kid", kid), validClaims(), realSigner),
+          "token algorithm PS256 is not accepted");
+      cases.put(Forge.sign(new JsonObject().put("alg", "RS512").put("typ", "at+jwt").put("kid", kid), validClaims(), realSigner),
+          "token algorithm RS512 is not accepted");
+    }
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("iat", now - 7200).put("exp", now - 3600),
+        realSigner), "token has expired");
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("iss", "https://evil.example.com"), realSigner),
         "token issuer https://evil.example.com is not " + config.tokens().issuer());
-    cases.put(Forge.es256(Forge.accessHeader(kid), validClaims().put("aud", "nobody"), real.privateKey()),
+    cases.put(Forge.sign(Forge.accessHeader(algorithm, kid), validClaims().put("aud", "nobody"), realSigner),
         "token audience nobody is not an application of this gateway");
     cases.put(tokens.getString("id_token"), "token is an id token, not an access token");
     cases.put(tokens.getString("refresh_token"), "token is malformed");
@@ -251,11 +310,19 @@ class TokensTest {
     assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'token_revoked' AND app_id = 'demo'")).isEqualTo(1);
   }
 
+  HttpResponse<Buffer> refresh(String authorization, Map<String, String> extra, String token) {
+    Map<String, String> fields = new LinkedHashMap<>(extra);
+    fields.put("grant_type", "refresh_token");
+    fields.put("refresh_token", token);
+    return form(http, "/oidc/token", authorization, fields);
+  }
+
   @Test
-  void refreshTokensRotateAndReuseRevokesTheFamily() {
+  void refreshTokensRotateAndReuseAfterTheRetryIntervalRevokesTheFamily() {
+    // tokens.refreshReuseInterval: PT0S turns the retry window off: any reuse is theft.
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  refreshReuseInterval: PT0S\n"));
     String first = tokens.getString("refresh_token");
-    HttpResponse<Buffer> rotated = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    HttpResponse<Buffer> rotated = refresh(DEMO_BASIC, Map.of(), first);
     assertThat(rotated.statusCode()).isEqualTo(200);
     JsonObject next = rotated.bodyAsJsonObject();
     String second = next.getString("refresh_token");
@@ -263,19 +330,78 @@ class TokensTest {
     assertThat(next.getString("token_type")).isEqualTo("Bearer");
     assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode()).isEqualTo(200);
 
-    HttpResponse<Buffer> reuse = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", first, "client_id", "demo"));
+    HttpResponse<Buffer> reuse = refresh(DEMO_BASIC, Map.of(), first);
     assertThat(reuse.statusCode()).isEqualTo(400);
     assertThat(reuse.bodyAsJsonObject().getString("error")).isEqualTo("invalid_grant");
     assertThat(reuse.bodyAsJsonObject().getString("error_description")).contains("already used");
 
-    HttpResponse<Buffer> afterTheft = form(http, "/oidc/token", null,
-        Map.of("grant_type", "refresh_token", "refresh_token", second, "client_id", "demo"));
+    HttpResponse<Buffer> afterTheft = refresh(DEMO_BASIC, Map.of(), second);
     assertThat(afterTheft.statusCode()).isEqualTo(400);
     assertThat(afterTheft.bodyAsJsonObject().getString("error_description")).isEqualTo("refresh token has been revoked");
     assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode())
         .as("the access token issued with the stolen family is revoked too").isEqualTo(401);
     assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'refresh_token_reuse'")).isEqualTo(1);
+  }
+
+  @Test
+  void aRetryWithinTheIntervalGetsTheSameSuccessorUntilItIsUsed() {
+    String first = tokens.getString("refresh_token");
+    JsonObject answer = refresh(DEMO_BASIC, Map.of(), first).bodyAsJsonObject();
+    String successor = answer.getString("refresh_token");
+
+    // A lost response: the same client retries within tokens.refreshReuseInterval (default 10 s).
+    HttpResponse<Buffer> retried = refresh(DEMO_BASIC, Map.of(), first);
+    assertThat(retried.statusCode()).isEqualTo(200);
+    assertThat(retried.bodyAsJsonObject().getString("refresh_token")).isEqualTo(successor);
+    assertThat(Forge.decodePart(retried.bodyAsJsonObject().getString("access_token"), 1).getString("jti"))
+        .isEqualTo(Forge.decodePart(answer.getString("access_token"), 1).getString("jti"));
+    assertThat(count("SELECT count(*) FROM refresh_tokens")).as("no third token").isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM refresh_tokens WHERE successor_enc IS NOT NULL AND position('"
+        + successor + "' in encode(successor_enc, 'escape')) > 0")).as("the successor is stored encrypted").isZero();
+
+    // Another client presenting it is refused, and does not spend anything.
+    assertThat(refresh(BACKEND_BASIC, Map.of(), first).statusCode()).isEqualTo(400);
+
+    // Once the successor is used, the old token is a reuse again: the family is revoked.
+    String third = refresh(DEMO_BASIC, Map.of(), successor).bodyAsJsonObject().getString("refresh_token");
+    HttpResponse<Buffer> late = refresh(DEMO_BASIC, Map.of(), first);
+    assertThat(late.statusCode()).isEqualTo(400);
+    assertThat(late.bodyAsJsonObject().getString("error_description")).contains("already used");
+    assertThat(refresh(DEMO_BASIC, Map.of(), third).bodyAsJsonObject().getString("error_description"))
+        .isEqualTo("refresh token has been revoked");
+  }
+
+  @Test
+  void aRetryAfterTheIntervalRevokesTheFamily() {
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  refreshReuseInterval: PT1S\n"));
+    String first = tokens.getString("refresh_token");
+    String successor = refresh(DEMO_BASIC, Map.of(), first).bodyAsJsonObject().getString("refresh_token");
+    assertThat(until(() -> refresh(DEMO_BASIC, Map.of(), first).statusCode() == 400, 10_000)).isTrue();
+    assertThat(refresh(DEMO_BASIC, Map.of(), successor).bodyAsJsonObject().getString("error_description"))
+        .isEqualTo("refresh token has been revoked");
+  }
+
+  @Test
+  void confidentialClientsAuthenticateAndPublicClientsNameThemselves() {
+    HttpResponse<Buffer> idAlone = refresh(null, Map.of("client_id", "demo"), tokens.getString("refresh_token"));
+    assertThat(idAlone.statusCode()).as("demo has an appSecret: confidential").isEqualTo(401);
+    assertThat(idAlone.bodyAsJsonObject().getString("error")).isEqualTo("invalid_client");
+    HttpResponse<Buffer> formSecret = refresh(null, Map.of("client_id", "demo", "client_secret", "demo-app-secret-for-tests"),
+        tokens.getString("refresh_token"));
+    assertThat(formSecret.statusCode()).as("client_secret_post").isEqualTo(200);
+
+    JsonObject spa = await(TokenService.proxy(vertx).issue(user.id(), "spa", null, null));
+    HttpResponse<Buffer> publicRefresh = refresh(null, Map.of("client_id", "spa"), spa.getString("refresh_token"));
+    assertThat(publicRefresh.statusCode()).as("a public client refreshes with client_id alone").isEqualTo(200);
+    HttpResponse<Buffer> revoked = form(http, "/oidc/token/revocation", null,
+        Map.of("token", publicRefresh.bodyAsJsonObject().getString("refresh_token"), "client_id", "spa"));
+    assertThat(revoked.statusCode()).isEqualTo(200);
+    assertThat(verify(http, "/auth/verify", publicRefresh.bodyAsJsonObject().getString("access_token")).statusCode())
+        .as("revoking the refresh token revoked its family's access token").isEqualTo(401);
+    assertThat(form(http, "/oidc/token/revocation", null, Map.of("token", access(), "client_id", "demo")).statusCode())
+        .as("a confidential client cannot revoke by client_id alone").isEqualTo(401);
+    assertThat(form(http, "/oidc/token/introspection", null, Map.of("token", access(), "client_id", "spa")).statusCode())
+        .as("introspection needs a client secret").isEqualTo(401);
   }
 
   @Test
@@ -362,8 +488,10 @@ class TokensTest {
     assertThat(verify(http, "/auth/verify", access()).statusCode()).isEqualTo(200);
   }
 
-  @Test
-  void aStandardJwtLibraryVerifiesOurTokensFromThePublishedJwks() throws Exception {
+  @ParameterizedTest
+  @EnumSource(SigningAlgorithm.class)
+  void aStandardJwtLibraryVerifiesOurTokensFromThePublishedJwks(SigningAlgorithm algorithm) throws Exception {
+    signWith(algorithm);
     HttpResponse<Buffer> jwks = verify(http, "/oidc/jwks", null);
     assertThat(jwks.statusCode()).isEqualTo(200);
     assertThat(jwks.getHeader("Cache-Control")).contains("max-age=");
@@ -371,17 +499,38 @@ class TokensTest {
     assertThat(alias.bodyAsString()).isEqualTo(jwks.bodyAsString());
 
     JWKSet set = JWKSet.parse(jwks.bodyAsString());
+    assertThat(set.getKeys()).allSatisfy(k -> assertThat(k.isPrivate()).isFalse());
+    assertThat(set.getKeys()).anySatisfy(k -> assertThat(k.getAlgorithm()).isEqualTo(JWSAlgorithm.RS256));
+    // Nimbus's standard JWT processor, as a resource server configures it: keys from the JWK set,
+    // the algorithm from discovery, the issuer and audience required.
+    JsonObject discovery = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).contains("RS256", algorithm.jose);
     for (String token : List.of(access(), tokens.getString("id_token"))) {
-      SignedJWT jwt = SignedJWT.parse(token);
-      ECKey key = (ECKey) set.getKeyByKeyId(jwt.getHeader().getKeyID());
-      assertThat(key).isNotNull();
-      assertThat(key.isPrivate()).isFalse();
-      assertThat(jwt.verify(new ECDSAVerifier(key))).isTrue();
-      assertThat(jwt.getJWTClaimsSet().getIssuer()).isEqualTo(config.tokens().issuer());
-      assertThat(jwt.getJWTClaimsSet().getAudience()).containsExactly("demo");
+      DefaultJWTProcessor<SecurityContext> processor = new DefaultJWTProcessor<>();
+      processor.setJWSTypeVerifier(new DefaultJOSEObjectTypeVerifier<>(
+          new JOSEObjectType("at+jwt"), JOSEObjectType.JWT));
+      processor.setJWSKeySelector(new JWSVerificationKeySelector<>(JWSAlgorithm.parse(algorithm.jose),
+          new ImmutableJWKSet<>(set)));
+      processor.setJWTClaimsSetVerifier(new DefaultJWTClaimsVerifier<>("demo",
+          new JWTClaimsSet.Builder().issuer(config.tokens().issuer()).build(), java.util.Set.of("sub", "exp", "iat")));
+      JWTClaimsSet claims;
+      if (algorithm == SigningAlgorithm.EDDSA) {
+        // Nimbus's key selectors convert JWKs to java.security keys, which it does not do for OKP
+        // (Ed25519) keys: EdDSA tokens are checked with its Ed25519Verifier directly.
+        SignedJWT jwt = SignedJWT.parse(token);
+        assertThat(jwt.verify(new Ed25519Verifier(set.getKeyByKeyId(jwt.getHeader().getKeyID()).toOctetKeyPair()))).isTrue();
+        claims = jwt.getJWTClaimsSet();
+        new DefaultJWTClaimsVerifier<>("demo", new JWTClaimsSet.Builder().issuer(config.tokens().issuer()).build(),
+            java.util.Set.of("sub", "exp", "iat")).verify(claims, null);
+      } else {
+        claims = processor.process(token, null);
+      }
+      assertThat(claims.getSubject()).isEqualTo(user.id());
+      assertThat(claims.getAudience()).containsExactly("demo");
+      assertThat(SignedJWT.parse(token).getHeader().getAlgorithm().getName()).isEqualTo(algorithm.jose);
     }
+    assertThat(SignedJWT.parse(tokens.getString("id_token")).getJWTClaimsSet().getStringClaim("nonce")).isEqualTo("nonce-1");
     assertThat(SignedJWT.parse(access()).getHeader().getType().toString()).isEqualTo("at+jwt");
-    assertThat(JWSObject.parse(access()).getHeader().getAlgorithm().getName()).isEqualTo("ES256");
   }
 
   @Test
@@ -392,7 +541,58 @@ class TokensTest {
     assertThat(discovery.getString("introspection_endpoint")).endsWith("/oidc/token/introspection");
     assertThat(discovery.getString("revocation_endpoint")).endsWith("/oidc/token/revocation");
     assertThat(discovery.getString("userinfo_endpoint")).endsWith("/oidc/me");
-    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("ES256");
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList()).containsExactly("RS256");
+    assertThat(discovery.getBoolean("request_uri_parameter_supported")).isFalse();
+  }
+
+  @Test
+  void oidcEndpointsAnswerCorsPreflightsForAllowedOriginsOnly() {
+    for (String path : List.of("/.well-known/openid-configuration", "/oidc/jwks", "/oidc/token", "/oidc/me",
+        "/oidc/token/introspection", "/oidc/token/revocation")) {
+      var preflight = await(http.request(HttpMethod.OPTIONS, path).putHeader("Origin", "https://spa.example.com")
+          .putHeader("Access-Control-Request-Method", "POST")
+          .putHeader("Access-Control-Request-Headers", "authorization").send());
+      assertThat(preflight.statusCode()).as(path).isIn(200, 204);
+      assertThat(preflight.getHeader("Access-Control-Allow-Origin")).as(path).isEqualTo("https://spa.example.com");
+      assertThat(preflight.getHeader("Access-Control-Allow-Methods")).as(path).contains("POST");
+      var foreign = await(http.request(HttpMethod.OPTIONS, path).putHeader("Origin", "https://evil.example.com")
+          .putHeader("Access-Control-Request-Method", "POST").send());
+      assertThat(foreign.getHeader("Access-Control-Allow-Origin")).as(path).isNull();
+    }
+    var me = await(http.request(HttpMethod.GET, "/oidc/me").putHeader("Origin", "https://spa.example.com")
+        .putHeader("Authorization", "Bearer " + access()).send());
+    assertThat(me.statusCode()).isEqualTo(200);
+    assertThat(me.getHeader("Access-Control-Allow-Origin")).isEqualTo("https://spa.example.com");
+  }
+
+  @Test
+  void userinfoAndTheIdTokenUseTheStandardClaimNames() {
+    for (HttpMethod method : List.of(HttpMethod.GET, HttpMethod.POST)) {
+      var me = await(http.request(method, "/oidc/me").putHeader("Authorization", "Bearer " + access()).send());
+      assertThat(me.statusCode()).as(method.name()).isEqualTo(200);
+      JsonObject body = me.bodyAsJsonObject();
+      assertThat(body.getString("sub")).isEqualTo(user.id());
+      assertThat(body.getString("nickname")).isEqualTo("Alice");
+      assertThat(body.getString("phone_number")).as(body.encode()).isEqualTo("+8613800000001");
+      assertThat(body.getBoolean("phone_number_verified")).isTrue();
+      assertThat(body.getLong("updated_at")).isPositive();
+      assertThat(body.getString("id")).as("our own fields stay").isEqualTo(user.id());
+    }
+    JsonObject id = Forge.decodePart(tokens.getString("id_token"), 1);
+    assertThat(id.getString("phone_number")).isEqualTo("+8613800000001");
+    assertThat(id.getBoolean("phone_number_verified")).isTrue();
+    assertThat(id.getLong("updated_at")).isPositive();
+  }
+
+  @Test
+  void discoveryIsAlsoServedUnderAnIssuerPath() {
+    signWithConfig(YAML.replace("issuer: \"https://login.test.example\"", "issuer: \"https://login.test.example/tenant-a\""));
+    JsonObject root = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    HttpResponse<Buffer> underIssuer = verify(http, "/tenant-a/.well-known/openid-configuration", null);
+    assertThat(underIssuer.statusCode()).isEqualTo(200);
+    assertThat(underIssuer.bodyAsJsonObject()).isEqualTo(root);
+    assertThat(root.getString("issuer")).isEqualTo("https://login.test.example/tenant-a");
+    assertThat(Forge.decodePart(access(), 1).getString("iss")).isEqualTo("https://login.test.example/tenant-a");
   }
 
   @Test
@@ -431,8 +631,9 @@ class TokensTest {
   @Test
   void rotatedKeysSignNewTokensWhileOldKeysStayPublished() {
     String oldKid = Forge.decodePart(access(), 0).getString("kid");
-    String newKid = await(TokenManager.rotateKey(vertx, gateway.infrastructure().postgres(),
-        config.tokens().keyEncryptionKey()));
+    List<String> newKids = await(TokenManager.rotateKeys(vertx, gateway.infrastructure().postgres(), config));
+    assertThat(newKids).hasSize(1);
+    String newKid = newKids.get(0);
     assertThat(newKid).isNotEqualTo(oldKid);
 
     ScanGate second = another(); // loads the keys after the rotation
@@ -452,6 +653,38 @@ class TokensTest {
     // The first instance learns the new kid when it meets it (reload on unknown kid, rate-limited).
     assertThat(until(() -> verify(http, "/auth/verify", signedWithNewKey).statusCode() == 200, 20_000)).isTrue();
     assertThat(new JWKSetKids(verify(http, "/oidc/jwks", null).bodyAsJsonObject()).kids()).contains(newKid, oldKid);
+  }
+
+  @Test
+  void rotationAcrossAlgorithmsKeepsEveryAlgorithmsOldKeysPublished() throws Exception {
+    // backend signs with EdDSA, demo with ES256, RS256 exists regardless.
+    signWithConfig(YAML.replace("tokens:\n", "tokens:\n  signingAlgorithm: ES256\n")
+        .replace("exchangeAuth: secret\n", "exchangeAuth: secret\n    signingAlgorithm: EdDSA\n"));
+    assertThat(count("SELECT count(DISTINCT alg) FROM signing_keys")).isEqualTo(3);
+    String oldDemo = access();
+    String oldBackend = await(TokenService.proxy(vertx).issue(user.id(), "backend", null, null)).getString("access_token");
+    assertThat(Forge.decodePart(oldDemo, 0).getString("alg")).isEqualTo("ES256");
+    assertThat(Forge.decodePart(oldBackend, 0).getString("alg")).isEqualTo("EdDSA");
+    JsonObject discovery = verify(http, "/.well-known/openid-configuration", null).bodyAsJsonObject();
+    assertThat(discovery.getJsonArray("id_token_signing_alg_values_supported").getList())
+        .containsExactlyInAnyOrder("RS256", "ES256", "EdDSA");
+
+    List<String> newKids = await(TokenManager.rotateKeys(vertx, gateway.infrastructure().postgres(), config));
+    assertThat(newKids).hasSize(3);
+    await(gateway.close());
+    gateway = await(ScanGate.start(vertx, config, ScanGate.Options.dev(null)));
+    http = TestHttp.client(vertx, gateway.port());
+
+    JWKSet set = JWKSet.parse(verify(http, "/oidc/jwks", null).bodyAsString());
+    assertThat(set.getKeys()).hasSize(6);
+    assertThat(set.getKeys().stream().map(k -> k.getKeyID()).toList()).containsAll(newKids);
+    for (String old : List.of(oldDemo, oldBackend)) {
+      assertThat(set.getKeyByKeyId(Forge.decodePart(old, 0).getString("kid"))).as("old key still published").isNotNull();
+      assertThat(verify(http, "/auth/verify", old).statusCode()).as("old token still verifies").isEqualTo(200);
+    }
+    String fresh = await(TokenService.proxy(vertx).issue(user.id(), "backend", null, null)).getString("access_token");
+    assertThat(newKids).contains(Forge.decodePart(fresh, 0).getString("kid"));
+    assertThat(verify(http, "/auth/verify", fresh).statusCode()).isEqualTo(200);
   }
 
   record JWKSetKids(JsonObject jwks) {

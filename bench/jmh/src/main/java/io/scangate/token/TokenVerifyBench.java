@@ -15,6 +15,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -26,11 +27,6 @@ import java.io.InputStream;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.interfaces.ECPrivateKey;
-import java.security.interfaces.ECPublicKey;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -42,8 +38,10 @@ import java.util.concurrent.TimeUnit;
  * {@link TokenVerifier} over an in-memory {@link KeyRing} and an empty {@link Revocations} view
  * (its Redis client is created but never connects). The configuration is conf/dev.yaml.
  *
- * <p>{@code firstSeen}: a token this instance has not verified before: parse, ES256 (ECDSA P-256)
- * signature check, claim checks, then into the bounded cache. The cache is emptied before each
+ * <p>Per signing algorithm ({@code algorithm} parameter: RS256, ES256, EdDSA, on Nimbus).
+ * {@code firstSeen}: a token this instance has not verified before: parse, signature check,
+ * claim checks, then into the bounded cache (the synchronous form, so the worker hop taken for
+ * ES256/EdDSA is not in the number). The cache is emptied before each
  * call (outside the timing). {@code repeated}: the same token again: a cache hit plus the expiry,
  * audience and revocation checks done every time.
  *
@@ -61,18 +59,20 @@ public class TokenVerifyBench {
 
   static final String AUDIENCE = "demo";
 
+  @Param({"RS256", "ES256", "EdDSA"})
+  public String algorithm;
+
   Vertx vertx;
   SigningKey key;
   TokenVerifier verifier;
   Cache<?, ?> verifiedCache;
   String token;
-  JsonObject header;
   JsonObject claims;
 
   @Setup
   public void setUp() throws Exception {
     ScanGateConfig config = devConfig();
-    key = generateKey();
+    key = generateKey(ScanGateConfig.SigningAlgorithm.of(algorithm).orElseThrow());
     vertx = Vertx.vertx();
     Revocations revocations = new Revocations(vertx, RedisClients.create(vertx, config.redis()), config.redis(),
         new RedisKeys(config.redis().keyPrefix()));
@@ -83,16 +83,15 @@ public class TokenVerifyBench {
 
     // An access token shaped as TokenService issues it.
     long iat = Instant.now().getEpochSecond();
-    header = new JsonObject().put("alg", Jwt.ALG).put("typ", TokenVerifier.ACCESS_TYP).put("kid", key.kid());
     claims = new JsonObject()
         .put("iss", config.tokens().issuer()).put("sub", UUID.randomUUID().toString()).put("aud", AUDIENCE)
         .put("iat", iat).put("exp", iat + Duration.ofDays(1).toSeconds()).put("jti", UUID.randomUUID().toString())
-        .put("client_id", AUDIENCE).put("scope", TokenService.DEFAULT_SCOPE).put("token_use", "access");
-    token = Jwt.sign(header, claims, key.privateKey());
+        .put("client_id", AUDIENCE).put("scope", TokenManager.DEFAULT_SCOPE).put("token_use", "access");
+    token = TokenManager.sign(key, TokenVerifier.ACCESS_TYP, claims);
 
-    VerifiedToken checked = verifier.verifyAccess(token, AUDIENCE).result();
+    VerifiedToken checked = verifier.verifyAccessNow(token, AUDIENCE);
     if (checked == null || !AUDIENCE.equals(checked.audience())) {
-      throw new IllegalStateException("the benchmark token does not verify: " + verifier.verifyAccess(token, AUDIENCE).cause());
+      throw new IllegalStateException("the benchmark token does not verify");
     }
   }
 
@@ -110,10 +109,10 @@ public class TokenVerifyBench {
     }
   }
 
-  /** A token this instance has not seen: full ES256 verification, then cached. */
+  /** A token this instance has not seen: full signature verification, then cached. */
   @Benchmark
-  public VerifiedToken firstSeen(EmptyCache empty) {
-    return verifier.verifyAccess(token, AUDIENCE).result();
+  public VerifiedToken firstSeen(EmptyCache empty) throws InvalidTokenException {
+    return verifier.verifyAccessNow(token, AUDIENCE);
   }
 
   /** The same token again: answered from the cache plus expiry/audience/revocation checks. */
@@ -122,16 +121,16 @@ public class TokenVerifyBench {
     return verifier.verifyAccess(token, AUDIENCE).result();
   }
 
-  /** The ECDSA primitive alone (parse + verify, no claim checks, no cache): the floor under firstSeen. */
+  /** Nimbus parse + verify alone (no claim checks, no cache): the floor under firstSeen. */
   @Benchmark
-  public boolean jwtParseAndVerifyOnly() throws InvalidTokenException {
-    return Jwt.verify(Jwt.parse(token), key.publicKey());
+  public boolean jwtParseAndVerifyOnly() throws Exception {
+    return com.nimbusds.jose.JWSObject.parse(token).verify(key.verifier());
   }
 
   /** Signing one token; a login issues two (access + id). */
   @Benchmark
   public String jwtSign() {
-    return Jwt.sign(header, claims, key.privateKey());
+    return TokenManager.sign(key, TokenVerifier.ACCESS_TYP, claims);
   }
 
   // ---- setup helpers ----
@@ -147,22 +146,19 @@ public class TokenVerifyBench {
         .withServers("redis://127.0.0.1:6379", "postgresql://postgres@127.0.0.1:5432/unused");
   }
 
-  static SigningKey generateKey() throws Exception {
-    KeyPairGenerator generator = KeyPairGenerator.getInstance("EC");
-    generator.initialize(new ECGenParameterSpec("secp256r1"));
-    KeyPair pair = generator.generateKeyPair();
-    JsonObject jwk = Jwt.publicJwk((ECPublicKey) pair.getPublic());
-    return new SigningKey(Jwt.thumbprint(jwk), Instant.now(), (ECPublicKey) pair.getPublic(), jwk,
-        (ECPrivateKey) pair.getPrivate());
+  static SigningKey generateKey(ScanGateConfig.SigningAlgorithm algorithm) throws Exception {
+    com.nimbusds.jose.jwk.JWK pair = SigningKeyStore.generate(algorithm);
+    String kid = pair.computeThumbprint().toString();
+    return SigningKey.verifying(kid, algorithm, Instant.now(), pair.toPublicJWK()).withPrivateKey(pair);
   }
 
   /** A KeyRing whose snapshot holds {@code key} (signer and only verifying key), as reload() would build it. */
   static KeyRing inMemoryKeyRing(SigningKey key) throws Exception {
     KeyRing ring = new KeyRing(null, Duration.ofHours(1));
     Class<?> snapshotType = Class.forName(KeyRing.class.getName() + "$Snapshot");
-    Constructor<?> make = snapshotType.getDeclaredConstructor(SigningKey.class, Map.class, JsonObject.class);
+    Constructor<?> make = snapshotType.getDeclaredConstructor(Map.class, Map.class, JsonObject.class);
     make.setAccessible(true);
-    Object snapshot = make.newInstance(key, Map.of(key.kid(), key),
+    Object snapshot = make.newInstance(Map.of(key.algorithm(), key), Map.of(key.kid(), key),
         new JsonObject().put("keys", new JsonArray().add(key.jwk())));
     Field field = KeyRing.class.getDeclaredField("snapshot");
     field.setAccessible(true);

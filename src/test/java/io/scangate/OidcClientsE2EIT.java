@@ -1,0 +1,41 @@
+package io.scangate;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Node's standard OIDC libraries on their defaults against the shaded jar in start-dev:
+ * {@code jose} verifies our tokens from the JWK set, {@code openid-client} (current major)
+ * discovers, refreshes (validating the id token) and reads userinfo (src/test/e2e/oidc-clients.mjs).
+ * Runs with -Pe2e.
+ */
+class OidcClientsE2EIT {
+
+  @Test
+  void joseAndOpenidClientAcceptOurTokens() throws Exception {
+    BrowserQrLoginE2EIT.installNodeDependencies();
+    var env = new java.util.HashMap<String, String>();
+    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
+    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
+    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
+    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
+    try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(List.of("start-dev", "--port", "0"), Map.copyOf(env), true)) {
+      String base = jar.awaitReady();
+      Process node = new ProcessBuilder("node", "oidc-clients.mjs", base).directory(BrowserQrLoginE2EIT.E2E.toFile())
+          .redirectErrorStream(true).start();
+      String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertThat(node.waitFor(120, TimeUnit.SECONDS)).isTrue();
+      assertThat(node.exitValue()).as(output).isZero();
+      assertThat(output).contains("jose verified the access token: alg RS256")
+          .contains("openid-client refreshed and validated the id token")
+          .contains("OIDC clients: OK");
+      jar.stop();
+    }
+  }
+}
