@@ -29,6 +29,9 @@ import io.scangate.token.TokenService;
 import io.scangate.token.TokenVerticle;
 import io.scangate.token.UserRoutes;
 import io.scangate.token.VerifyRoutes;
+import io.scangate.webhook.PushReactor;
+import io.scangate.webhook.WebhookRoutes;
+import io.scangate.webhook.WebhookVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -112,7 +115,8 @@ public final class ScanGate {
 
   /**
    * Builds every capability and deploys its verticle: tokens ({@code scangate.token}), QR sessions
-   * ({@code scangate.qr}), the login pipeline ({@code scangate.login}), then the HTTP front, whose
+   * ({@code scangate.qr}), the login pipeline ({@code scangate.login}), the WeChat webhook
+   * ({@code scangate.webhook}, publishing at {@code scangate.wechat.event}), then the HTTP front, whose
    * routes call them through event-bus proxies (docs/architecture.md).
    */
   private Future<Void> deploy(Options options) {
@@ -136,11 +140,13 @@ public final class ScanGate {
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
         new OidcRoutes(TokenService.proxy(vertx), tokens),
-        new UserRoutes(tokens)));
+        new UserRoutes(tokens),
+        new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD)));
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
+        .compose(v -> deployOne(new WebhookVerticle(config, users, PushReactor.PUBLISH_ONLY, infra.dev())))
         .compose(v -> deployHttp(options, routes));
   }
 
