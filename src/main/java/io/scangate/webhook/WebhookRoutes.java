@@ -136,6 +136,12 @@ public final class WebhookRoutes implements Routes {
       throw new ApiException(401, "stale_timestamp", "The push's timestamp is outside webhook.maxClockSkew");
     }
     String message;
+    // WeChat sends `signature` in every mode; in compatible and safe mode msg_signature is what
+    // authenticates the body, but a `signature` that is present must be right too.
+    String plainSignature = q.get("signature");
+    if (encrypted && plainSignature != null && !account.crypto().verify(plainSignature, timestamp, nonce)) {
+      throw invalidSignature();
+    }
     if (encrypted) {
       try {
         message = account.crypto().decryptEnvelope(signature, timestamp, nonce, body);
