@@ -24,7 +24,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -62,7 +61,7 @@ class WebhookReplyTest {
     };
     await(vertx.deployVerticle(new WebhookVerticle(config, null, reactor, true)));
     int port = FreePort.find();
-    var routes = new WebhookRoutes(vertx, config, redis, new RedisKeys(config.redis().keyPrefix()), Duration.ofMillis(800));
+    var routes = new WebhookRoutes(vertx, config, redis, new RedisKeys(config.redis().keyPrefix()), WebhookRoutes.DEFAULT_HOLD);
     await(vertx.deployVerticle(new HttpVerticle(new HttpVerticle.Settings("127.0.0.1", port, 65536), List.of(routes))));
     http = TestHttp.client(vertx, port);
     vertx.eventBus().<JsonObject>consumer(WeChatEvents.ADDRESS, m -> events.add(m.body()));
