@@ -37,6 +37,9 @@ import io.scangate.token.TokenService;
 import io.scangate.token.TokenVerticle;
 import io.scangate.token.UserRoutes;
 import io.scangate.token.VerifyRoutes;
+import io.scangate.webhook.PushReactor;
+import io.scangate.webhook.WebhookRoutes;
+import io.scangate.webhook.WebhookVerticle;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -122,7 +125,8 @@ public final class ScanGate {
 
   /**
    * Builds every capability and deploys its verticle: tokens ({@code scangate.token}), QR sessions
-   * ({@code scangate.qr}), the login pipeline ({@code scangate.login}), then the HTTP front, whose
+   * ({@code scangate.qr}), the login pipeline ({@code scangate.login}), the WeChat webhook
+   * ({@code scangate.webhook}, publishing at {@code scangate.wechat.event}), then the HTTP front, whose
    * routes call them through event-bus proxies (docs/architecture.md).
    */
   private Future<Void> deploy(Options options) {
@@ -151,7 +155,8 @@ public final class ScanGate {
         new UserRoutes(tokens),
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),
-        new AuthingMiniProgramRoutes(config, login)));
+        new AuthingMiniProgramRoutes(config, login),
+        new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
     if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));
@@ -160,6 +165,7 @@ public final class ScanGate {
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
         .compose(v -> deployOne(new AvatarVerticle(avatars)))
+        .compose(v -> deployOne(new WebhookVerticle(config, users, PushReactor.PUBLISH_ONLY, infra.dev())))
         .compose(v -> deployHttp(options, routes))
         .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
   }

@@ -34,6 +34,14 @@ public final class ErrorHandlers {
 
   /** Writes {@code error} in {@code shape}, with its status and headers. */
   public static void send(RoutingContext ctx, ErrorShape shape, ApiException error) {
+    if (shape == ErrorShape.WECHAT) {
+      var response = ctx.response().setStatusCode(error.status())
+          .putHeader("Content-Type", "text/plain; charset=utf-8")
+          .putHeader("Cache-Control", "no-store");
+      error.headers().forEach(response::putHeader);
+      response.end(ErrorShape.text(error));
+      return;
+    }
     var response = ctx.response().setStatusCode(error.status())
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .putHeader("Cache-Control", "no-store");

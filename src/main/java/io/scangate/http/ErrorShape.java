@@ -5,8 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * How one HTTP surface writes an {@link ApiException}. Each surface's router installs the failure
- * handler of its shape ({@link ErrorHandlers#failureHandler}); the WeChat webhook ({@code success}
- * or plain text) will be a further shape.
+ * handler of its shape ({@link ErrorHandlers#failureHandler}).
  */
 public enum ErrorShape {
 
@@ -41,7 +40,24 @@ public enum ErrorShape {
       return new JsonObject().put("code", e.status()).put("message", e.getMessage()).put("error", e.code())
           .putNull("data");
     }
+  },
+
+  /**
+   * The WeChat webhook (under {@code /connections}): WeChat's servers read only the status, so the
+   * body is the bare error code as plain text ({@link #text}); no JSON, no message that could
+   * carry request details back to whoever forged a push.
+   */
+  WECHAT {
+    @Override
+    JsonObject body(ApiException e) {
+      return new JsonObject().put("error", e.code());
+    }
   };
+
+  /** The plain-text body of {@link #WECHAT}: the error code alone. */
+  static String text(ApiException e) {
+    return e.code();
+  }
 
   /** RFC 6750 bearer-token errors are read by OAuth clients and by our API's clients alike: they carry both fields. */
   static final String INVALID_TOKEN = "invalid_token";

@@ -58,6 +58,23 @@ public final class HttpVerticle extends VerticleBase {
       RequestLog.handle(ctx, lifecycle::requestEnded);
     });
     if (settings.devPublicUrl() != null) router.route().handler(new DevHosts(settings.devPublicUrl(), this::actualPort).hostCheck());
+    Map<String, ErrorShape> shapes = new HashMap<>();
+    routes.forEach(r -> shapes.put(r.prefix(), r.errors()));
+    // A query string that does not decode (a lone '%') makes route matching throw; after a POST's
+    // body was read that left the request unanswered. Refuse it here, before bodies and routes
+    // (only when there is a query: forward-auth's hot path has none to parse).
+    router.route().handler(ctx -> {
+      if (ctx.request().query() != null) {
+        try {
+          ctx.request().params();
+        } catch (IllegalArgumentException e) {
+          ErrorHandlers.send(ctx, owner(shapes, ctx.request().path()),
+              ApiException.badRequest("bad_request", "The query string is malformed (it does not decode)"));
+          return;
+        }
+      }
+      ctx.next();
+    });
     // Bodies only where they can be: a waiting GET (long poll, SSE) holds no body buffer.
     // (One catch-all route: method-restricted catch-alls would turn unknown paths into 405s.)
     BodyHandler bodies = BodyHandler.create(false).setBodyLimit(settings.bodyLimitBytes());
@@ -85,8 +102,6 @@ public final class HttpVerticle extends VerticleBase {
     router.route().failureHandler(ErrorHandlers.failureHandler(ErrorShape.API));
     // Errors raised before any route runs (a path that does not decode, no route or no method
     // matching): the surface that owns the path writes them, so /oidc/token answers a GET in OAuth's shape.
-    Map<String, ErrorShape> shapes = new HashMap<>();
-    routes.forEach(r -> shapes.put(r.prefix(), r.errors()));
     for (int status : new int[] {400, 404, 405}) {
       router.errorHandler(status, ctx -> ErrorHandlers.send(ctx, owner(shapes, ctx.request().path()), ErrorHandlers.byStatus(ctx, status)));
     }

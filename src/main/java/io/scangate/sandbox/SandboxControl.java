@@ -160,6 +160,17 @@ final class SandboxControl {
     }).compose(answer -> Responses.json(ctx, 200, answer)).onFailure(ctx::fail);
   }
 
+  /** WeChat sends a push up to three times, each time it gets no answer within 5 seconds. */
+  static final int WECHAT_TRIES = 3;
+  static volatile long webhookTimeoutMillis = 5_000;
+
+  /** The same request again while no answer comes (a timeout or a dropped connection); any HTTP answer ends it. */
+  private static Future<io.vertx.ext.web.client.HttpResponse<Buffer>> sendLikeWeChat(HttpRequest<Buffer> request, Buffer body, int attempt) {
+    return request.sendBuffer(body).recover(e -> attempt >= WECHAT_TRIES
+        ? Future.failedFuture(e)
+        : sendLikeWeChat(request, body, attempt + 1));
+  }
+
   /** Signs (and encrypts) the event for the connection's message mode and POSTs it to the webhook, as WeChat does. */
   private Future<JsonObject> push(OfficialAccountConnection c, String openid, Map<String, Object> fields, String timestamp) {
     String nonce = String.valueOf(1_000_000_000L + (io.scangate.util.Randoms.nextLong() & Long.MAX_VALUE) % 9_000_000_000L);
@@ -168,7 +179,7 @@ final class SandboxControl {
     WeChatMessageCrypto crypto = new WeChatMessageCrypto(c.token(), mode == MessageMode.PLAIN ? null : c.encodingAesKey(),
         c.wechatAppId());
     String url = config.server().publicUrl() + "/connections/social/" + enc(c.identifier()) + "/" + enc(config.userPoolId()) + "/events";
-    HttpRequest<Buffer> request = web.postAbs(url).timeout(10_000)
+    HttpRequest<Buffer> request = web.postAbs(url).timeout(webhookTimeoutMillis)
         .putHeader("Content-Type", "text/xml")
         .addQueryParam("signature", crypto.sign(timestamp, nonce))
         .addQueryParam("timestamp", timestamp)
@@ -187,9 +198,9 @@ final class SandboxControl {
         body = plain.substring(0, plain.length() - "</xml>".length()) + "<Encrypt>" + WeChatXml.cdata(encrypt) + "</Encrypt></xml>";
       }
     }
-    return request.sendBuffer(Buffer.buffer(body))
+    return sendLikeWeChat(request, Buffer.buffer(body), 1)
         .recover(e -> Future.failedFuture(new ApiException(502, "webhook_unreachable",
-            "The gateway's webhook at " + url + " did not answer (" + e.getClass().getSimpleName() + ")")))
+            "The gateway's webhook at " + url + " did not answer in " + WECHAT_TRIES + " tries (" + e.getClass().getSimpleName() + ")")))
         .map(response -> {
           String text = response.bodyAsString() == null ? "" : response.bodyAsString();
           JsonObject answer = new JsonObject().put("status", response.statusCode()).put("body", text)

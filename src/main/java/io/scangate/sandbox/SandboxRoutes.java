@@ -98,4 +98,12 @@ public final class SandboxRoutes implements Routes {
       throw new UncheckedIOException(e);
     }
   }
+
+  /**
+   * How long the sandbox's {@code mp/scan} waits for the webhook's answer before it tries again, as
+   * WeChat does (5 s, three tries). Tests shorten it.
+   */
+  public static void webhookTimeout(java.time.Duration timeout) {
+    SandboxControl.webhookTimeoutMillis = timeout.toMillis();
+  }
 }

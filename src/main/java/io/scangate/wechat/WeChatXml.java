@@ -28,6 +28,13 @@ public final class WeChatXml {
     }
   }
 
+  /**
+   * WeChat's deepest message (a picture-sending event: xml, SendPicsInfo, PicList, item, PicMd5Sum)
+   * is five levels deep and has a few dozen elements; anything far beyond is not WeChat's.
+   */
+  public static final int MAX_DEPTH = 8;
+  public static final int MAX_ELEMENTS = 512;
+
   private static final ThreadLocal<DocumentBuilder> BUILDERS = ThreadLocal.withInitial(WeChatXml::newBuilder);
 
   private WeChatXml() {}
@@ -70,11 +77,36 @@ public final class WeChatXml {
     }
     Element root = doc.getDocumentElement();
     if (!"xml".equals(root.getTagName())) throw new MalformedXmlException("the root element must be <xml>");
+    checkShape(root);
     Map<String, String> fields = new LinkedHashMap<>();
     for (Node n = root.getFirstChild(); n != null; n = n.getNextSibling()) {
       if (n instanceof Element e) fields.putIfAbsent(e.getTagName(), e.getTextContent());
     }
     return fields;
+  }
+
+  /** Refuses trees deeper than {@link #MAX_DEPTH} or with more than {@link #MAX_ELEMENTS} elements (iteratively: no stack to overflow). */
+  private static void checkShape(Element root) {
+    int elements = 0;
+    int depth = 1;
+    Node n = root;
+    while (n != null) {
+      if (n instanceof Element) {
+        if (++elements > MAX_ELEMENTS) throw new MalformedXmlException("the body has too many elements");
+        if (depth > MAX_DEPTH) throw new MalformedXmlException("the body is nested too deeply");
+      }
+      Node child = n instanceof Element ? n.getFirstChild() : null;
+      if (child != null) {
+        n = child;
+        depth++;
+        continue;
+      }
+      while (n != null && n != root && n.getNextSibling() == null) {
+        n = n.getParentNode();
+        depth--;
+      }
+      n = (n == null || n == root) ? null : n.getNextSibling();
+    }
   }
 
   /** Builds {@code <xml>} with one element per entry; Long/Integer values are written bare, as WeChat does. */

@@ -77,6 +77,8 @@ class SandboxMpScanTest {
   HttpServer receiver;
   WebClient http;
   final Map<String, JsonObject> received = new ConcurrentHashMap<>();
+  final java.util.concurrent.atomic.AtomicInteger unanswered = new java.util.concurrent.atomic.AtomicInteger();
+  final java.util.concurrent.atomic.AtomicInteger attempts = new java.util.concurrent.atomic.AtomicInteger();
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
@@ -94,6 +96,7 @@ class SandboxMpScanTest {
 
   @AfterEach
   void stop() throws Exception {
+    SandboxRoutes.webhookTimeout(Duration.ofSeconds(5));
     http.close();
     gateway.close().await(30, TimeUnit.SECONDS);
     receiver.close().await(10, TimeUnit.SECONDS);
@@ -101,6 +104,8 @@ class SandboxMpScanTest {
 
   /** What the webhook will do: verify the signature(s), decrypt, and answer (an encrypted reply in safe mode). */
   private void receive(RoutingContext ctx, ScanGateConfig config) {
+    attempts.incrementAndGet();
+    if (unanswered.getAndDecrement() > 0) return; // as a webhook that holds a push: no answer at all
     var c = config.connection(ctx.pathParam("identifier"), ScanGateConfig.OfficialAccountConnection.class).orElseThrow();
     var q = ctx.queryParams();
     String body = ctx.body().asString();
@@ -118,6 +123,28 @@ class SandboxMpScanTest {
     } else {
       ctx.response().end("success");
     }
+  }
+
+  @org.junit.jupiter.api.Test
+  void scanRetriesAPushThatGetsNoAnswerLikeWeChat() throws Exception {
+    SandboxRoutes.webhookTimeout(Duration.ofMillis(500));
+    var connection = gateway.infrastructure().config().connection("mp-safe").orElseThrow();
+    WeChatClient client = new WeChatClient(gateway.infrastructure());
+    WeChatClient.QrTicket qr = client.createQrCode(connection, "retried", Duration.ofMinutes(5)).await(20, TimeUnit.SECONDS);
+    unanswered.set(2);
+    var r = http.post("/sandbox/control/mp/scan").sendJsonObject(new JsonObject().put("connection", "mp-safe")
+        .put("qrContent", qr.url()).put("openid", "oRetried").put("subscribe", false)).await(20, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).as(r.bodyAsString()).isEqualTo(200);
+    assertThat(r.bodyAsJsonObject().getInteger("status")).isEqualTo(200);
+    assertThat(attempts.get()).as("two tries without an answer, the third answered").isEqualTo(3);
+
+    attempts.set(0);
+    unanswered.set(3);
+    r = http.post("/sandbox/control/mp/scan").sendJsonObject(new JsonObject().put("connection", "mp-safe")
+        .put("qrContent", qr.url()).put("openid", "oRetried").put("subscribe", false)).await(20, TimeUnit.SECONDS);
+    assertThat(r.statusCode()).isEqualTo(502);
+    assertThat(r.bodyAsJsonObject().getString("error")).isEqualTo("webhook_unreachable");
+    assertThat(attempts.get()).as("WeChat gives up after three tries").isEqualTo(3);
   }
 
   @ParameterizedTest

@@ -231,10 +231,11 @@ class SandboxWeChatApiTest {
     JsonObject qr = post("/sandbox/wechat/cgi-bin/qrcode/create?access_token=" + token, new JsonObject()
         .put("expire_seconds", 60).put("action_name", "QR_STR_SCENE")
         .put("action_info", new JsonObject().put("scene", new JsonObject().put("scene_str", "s1"))));
-    // No webhook exists in this test: the scan still registers the follower and reports the webhook's answer.
+    // The scan registers the follower and reports the webhook's answer.
     JsonObject scan = post("/sandbox/control/mp/scan", new JsonObject().put("connection", "wechat-mp")
         .put("qrContent", qr.getString("url")).put("openid", "oFollower1").put("unionid", "uFollower1").put("subscribe", true));
-    assertThat(scan.getInteger("status")).isEqualTo(404);
+    assertThat(scan.getInteger("status")).isEqualTo(200);
+    assertThat(scan.getString("body")).isEqualTo("success");
     assertThat(scan.getString("event")).isEqualTo("subscribe");
     assertThat(scan.getString("eventKey")).isEqualTo("qrscene_s1");
     JsonObject info = get("/sandbox/wechat/cgi-bin/user/info?access_token=" + token + "&openid=oFollower1&lang=zh_CN");
