@@ -82,4 +82,12 @@ public interface LoginService {
    * application is {@code invalid_ticket} and is left unused.
    */
   Future<JsonObject> exchangeTicketOfApp(String appId, String ticket, String clientIp, @Nullable String origin);
+
+  /**
+   * The OIDC code flow's last step: a confirmed login's ticket, for the {@code /oidc/auth}
+   * request saved under {@code requestId} (the ticket must be of that request's client), is used
+   * up for an authorization code: {@code {"redirect": "<redirect_uri>?code=...&state=...&iss=..."}}
+   * (RFC 9207's {@code iss}).
+   */
+  Future<JsonObject> authorizeWithTicket(String requestId, String ticket, String clientIp, @Nullable String origin);
 }

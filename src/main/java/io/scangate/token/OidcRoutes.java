@@ -37,9 +37,11 @@ public final class OidcRoutes implements Routes {
   private final TokenVerifier verifier;
   private final UserStore users;
   private final ScanGateConfig config;
+  private final io.scangate.login.LoginService login;
 
-  public OidcRoutes(TokenService tokens, TokenManager local) {
+  public OidcRoutes(TokenService tokens, TokenManager local, io.scangate.login.LoginService login) {
     this.tokens = tokens;
+    this.login = login;
     this.keys = local.keys();
     this.verifier = local.verifier();
     this.users = local.users();
@@ -80,6 +82,71 @@ public final class OidcRoutes implements Routes {
     router.post("/token/revocation").handler(this::revoke);
     router.get("/me").handler(this::me);
     router.post("/me").handler(this::me);
+    router.get("/auth").handler(ctx -> authorize(ctx, ctx.request().params()));
+    router.post("/auth").handler(ctx -> authorize(ctx, ctx.request().formAttributes()));
+    router.post("/auth/complete").handler(this::completeAuthorization);
+  }
+
+  // ---- the authorization endpoint (OIDC Core 3.1.2) ----
+
+  private void authorize(RoutingContext ctx, io.vertx.core.MultiMap params) {
+    AuthorizationRequests.Checked checked = AuthorizationRequests.check(config, params);
+    if (checked instanceof AuthorizationRequests.ErrorPage page) {
+      ctx.response().setStatusCode(400);
+      io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(AuthorizePage.error(page.error(), page.description())),
+          io.scangate.http.Pages.STATIC_CSP);
+      return;
+    }
+    if (checked instanceof AuthorizationRequests.ErrorRedirect error) {
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(error.redirectUri(),
+          java.util.Map.of("error", error.error(), "error_description", error.description()), error.state(), config.tokens().issuer()));
+      return;
+    }
+    AuthorizationRequests.Valid valid = (AuthorizationRequests.Valid) checked;
+    JsonObject request = valid.request();
+    if (valid.prompt() != null && valid.prompt().equals("none")) {
+      // No single sign-on session can answer without the user (OIDC Core 3.1.2.6).
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
+          java.util.Map.of("error", "login_required", "error_description", "the user must scan to log in"),
+          request.getString("state"), config.tokens().issuer()));
+      return;
+    }
+    String connection = request.getString("connection");
+    if (connection == null) {
+      connection = valid.app().connections().stream()
+          .filter(id -> config.connection(id).filter(ScanGateConfig.QrConnection.class::isInstance).isPresent())
+          .findFirst().orElse(null);
+    }
+    if (connection == null) {
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
+          java.util.Map.of("error", "server_error", "error_description", "this application enables no QR code connection"),
+          request.getString("state"), config.tokens().issuer()));
+      return;
+    }
+    String chosen = connection;
+    tokens.saveAuthorizationRequest(request)
+        .onSuccess(id -> io.scangate.http.Pages.send(ctx,
+            io.vertx.core.buffer.Buffer.buffer(AuthorizePage.login(valid.app(), chosen, id)), io.scangate.http.Pages.SCRIPTED_CSP))
+        .onFailure(ctx::fail);
+  }
+
+  private static void redirect(RoutingContext ctx, String location) {
+    // 303: after a POST the browser follows with a GET (RFC 9110 15.4.4).
+    ctx.response().setStatusCode(ctx.request().method() == HttpMethod.POST ? 303 : 302)
+        .putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+  }
+
+  /** The login page's last call: {@code {"authRequest", "ticket"}} → {@code {"redirect"}}. */
+  private void completeAuthorization(RoutingContext ctx) {
+    JsonObject body = io.scangate.http.JsonInput.body(ctx);
+    String requestId = body.getValue("authRequest") instanceof String s ? s : null;
+    String ticket = body.getValue("ticket") instanceof String s ? s : null;
+    if (requestId == null || ticket == null) {
+      throw new io.scangate.error.ApiException(400, "invalid_request", "authRequest and ticket are required");
+    }
+    login.authorizeWithTicket(requestId, ticket, clientIp(ctx), ctx.request().getHeader("Origin"))
+        .onSuccess(answer -> sendJson(ctx, answer.encode()))
+        .onFailure(ctx::fail);
   }
 
   private void jwks(RoutingContext ctx) {
@@ -98,8 +165,15 @@ public final class OidcRoutes implements Routes {
             .onSuccess(body -> sendJson(ctx, body.encode()))
             .onFailure(ctx::fail);
       }
-      case "authorization_code" -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
-          "grant_type authorization_code is not available yet on this gateway");
+      case "authorization_code" -> {
+        // Client authentication first: a failed attempt does not use the code up.
+        Application app = OAuthRequests.authenticateClient(ctx, config, false);
+        String code = OAuthRequests.required(ctx, "code");
+        tokens.redeemAuthorizationCode(code, app.appId(), OAuthRequests.param(ctx, "redirect_uri"),
+                OAuthRequests.param(ctx, "code_verifier"), clientIp(ctx))
+            .onSuccess(body -> sendJson(ctx, body.encode()))
+            .onFailure(ctx::fail);
+      }
       default -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
           "grant_type " + TokenVerifier.shown(grantType) + " is not supported");
     }
@@ -204,7 +278,10 @@ public final class OidcRoutes implements Routes {
           .put("code_challenge_methods_supported", new io.vertx.core.json.JsonArray().add("S256"))
           .put("scopes_supported", new io.vertx.core.json.JsonArray().add("openid").add("profile").add("phone"))
           .put("claims_supported", claims)
-          .put("request_uri_parameter_supported", false);
+          .put("request_uri_parameter_supported", false)
+          .put("request_parameter_supported", false)
+          .put("response_modes_supported", new io.vertx.core.json.JsonArray().add("query"))
+          .put("authorization_response_iss_parameter_supported", true);
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
           .end(body.encode());
