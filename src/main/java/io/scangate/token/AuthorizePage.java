@@ -24,6 +24,15 @@ final class AuthorizePage {
         """.formatted(escape(error), escape(description));
   }
 
+  static String loggedOut() {
+    return """
+        <!doctype html><html lang="en"><head><meta charset="utf-8"><title>Logged out</title>
+        <meta name="viewport" content="width=device-width,initial-scale=1"></head>
+        <body style="font-family:sans-serif;max-width:32em;margin:3em auto">
+        <h1>You are logged out</h1><p>You can close this page.</p></body></html>
+        """;
+  }
+
   static String login(Application app, String connection, String requestId) {
     // JSON in a script element: '<' escaped so no value can close the element.
     String settings = new JsonObject().put("authRequest", requestId).put("appId", app.appId()).put("connection", connection)

@@ -85,6 +85,70 @@ public final class OidcRoutes implements Routes {
     router.get("/auth").handler(ctx -> authorize(ctx, ctx.request().params()));
     router.post("/auth").handler(ctx -> authorize(ctx, ctx.request().formAttributes()));
     router.post("/auth/complete").handler(this::completeAuthorization);
+    router.get("/logout").handler(ctx -> logout(ctx, ctx.request().params()));
+    router.post("/logout").handler(ctx -> logout(ctx, ctx.request().formAttributes()));
+  }
+
+  // ---- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ----
+
+  /**
+   * Redirects only to a {@code post_logout_redirect_uri} registered (exactly) in the
+   * {@code postLogoutRedirectUris} of the client named by a valid {@code id_token_hint} (expired
+   * ones are accepted, as the specification allows) or by {@code client_id}; anything doubtful
+   * gets a page, never a redirect. There is no single sign-on session to end yet.
+   */
+  private void logout(RoutingContext ctx, io.vertx.core.MultiMap params) {
+    for (String name : List.of("id_token_hint", "client_id", "post_logout_redirect_uri", "state")) {
+      if (params.getAll(name).size() > 1) {
+        logoutPage(ctx, 400, "invalid_request", "parameter " + name + " is repeated");
+        return;
+      }
+    }
+    String hint = blankToNull(params.get("id_token_hint"));
+    String clientId = blankToNull(params.get("client_id"));
+    String redirect = blankToNull(params.get("post_logout_redirect_uri"));
+    String state = blankToNull(params.get("state"));
+    io.vertx.core.Future<String> client = hint == null ? io.vertx.core.Future.succeededFuture(clientId)
+        : verifier.verifySignature(hint).map(t -> {
+          if (t.kind() != VerifiedToken.Kind.ID) throw new IllegalArgumentException("id_token_hint is not an id token");
+          if (clientId != null && !clientId.equals(t.audience())) {
+            throw new IllegalArgumentException("client_id does not match the id token's audience");
+          }
+          return t.audience();
+        });
+    client.onSuccess(appId -> {
+      if (redirect == null) {
+        logoutPage(ctx, 200, null, null);
+        return;
+      }
+      Application app = appId == null ? null : config.application(appId).orElse(null);
+      if (app == null || !app.postLogoutRedirectUris().contains(redirect)) {
+        logoutPage(ctx, 400, "invalid_request",
+            "post_logout_redirect_uri is not registered for this application (or no valid id_token_hint or client_id names it)");
+        return;
+      }
+      String location = state == null ? redirect
+          : redirect + (redirect.contains("?") ? "&" : "?") + "state="
+              + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8);
+      ctx.response().setStatusCode(302).putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+    }).onFailure(e -> {
+      if (e instanceof InvalidTokenException || e instanceof IllegalArgumentException) {
+        logoutPage(ctx, 400, "invalid_request", e instanceof IllegalArgumentException ? e.getMessage()
+            : "id_token_hint is not a valid id token of this gateway");
+      } else {
+        ctx.fail(e);
+      }
+    });
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static void logoutPage(RoutingContext ctx, int status, String error, String description) {
+    ctx.response().setStatusCode(status);
+    io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(error == null ? AuthorizePage.loggedOut()
+        : AuthorizePage.error(error, description)), io.scangate.http.Pages.STATIC_CSP);
   }
 
   // ---- the authorization endpoint (OIDC Core 3.1.2) ----
@@ -281,7 +345,8 @@ public final class OidcRoutes implements Routes {
           .put("request_uri_parameter_supported", false)
           .put("request_parameter_supported", false)
           .put("response_modes_supported", new io.vertx.core.json.JsonArray().add("query"))
-          .put("authorization_response_iss_parameter_supported", true);
+          .put("authorization_response_iss_parameter_supported", true)
+          .put("end_session_endpoint", base + "/oidc/logout");
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
           .end(body.encode());

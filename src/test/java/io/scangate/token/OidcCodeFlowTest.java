@@ -67,6 +67,7 @@ class OidcCodeFlowTest {
         - appId: "spa"
           name: "Single-page app"
           redirectUris: ["https://spa.example.com/cb", "http://127.0.0.1/cb"]
+          postLogoutRedirectUris: ["https://spa.example.com/bye"]
           connections: ["wechat-mini-qr"]
       """);
 
@@ -110,6 +111,44 @@ class OidcCodeFlowTest {
     assertThat(provider.getResponseTypes()).containsExactly(ResponseType.CODE);
     assertThat(provider.getCodeChallengeMethods()).containsExactly(CodeChallengeMethod.S256);
     assertThat(provider.supportsAuthorizationResponseIssuerParam()).isTrue();
+    assertThat(provider.getEndSessionEndpointURI()).isEqualTo(URI.create(base + "/oidc/logout"));
+  }
+
+  @Test
+  void logoutRedirectsOnlyToARegisteredUriOfTheIdTokensClient() throws Exception {
+    CodeVerifier verifier = new CodeVerifier();
+    State state = new State();
+    AuthorizationCode code = login(spaRequest(state, new Nonce(), verifier), state);
+    OIDCTokenResponse tokens = (OIDCTokenResponse) redeem(new TokenRequest(provider.getTokenEndpointURI(), SPA,
+        new AuthorizationCodeGrant(code, SPA_REDIRECT, verifier))).toSuccessResponse();
+    com.nimbusds.jwt.JWT idToken = tokens.getOIDCTokens().getIDToken();
+
+    // The SDK's RP-initiated logout request.
+    URI logout = new com.nimbusds.openid.connect.sdk.LogoutRequest(provider.getEndSessionEndpointURI(), idToken,
+        URI.create("https://spa.example.com/bye"), new State("bye-1")).toURI();
+    HttpResponse<Buffer> ok = get(logout);
+    assertThat(ok.statusCode()).isEqualTo(302);
+    assertThat(ok.getHeader("Location")).isEqualTo("https://spa.example.com/bye?state=bye-1");
+
+    String hint = idToken.serialize();
+    for (String query : new String[] {
+        "id_token_hint=" + hint + "&post_logout_redirect_uri=https%3A%2F%2Fevil.example.com%2F",
+        "post_logout_redirect_uri=https%3A%2F%2Fspa.example.com%2Fbye",
+        "client_id=demo&post_logout_redirect_uri=https%3A%2F%2Fspa.example.com%2Fbye",
+        "id_token_hint=" + hint + "&client_id=demo&post_logout_redirect_uri=https%3A%2F%2Fspa.example.com%2Fbye",
+        "id_token_hint=" + tokens.getOIDCTokens().getAccessToken().getValue() + "&post_logout_redirect_uri=https%3A%2F%2Fspa.example.com%2Fbye",
+        "id_token_hint=not.a.token&post_logout_redirect_uri=https%3A%2F%2Fspa.example.com%2Fbye",
+    }) {
+      HttpResponse<Buffer> r = await(browser.get("/oidc/logout?" + query).send());
+      assertThat(r.statusCode()).as(query).isEqualTo(400);
+      assertThat(r.getHeader("Location")).as(query).isNull();
+    }
+    HttpResponse<Buffer> byClientId = await(browser.get("/oidc/logout?client_id=spa&post_logout_redirect_uri="
+        + "https%3A%2F%2Fspa.example.com%2Fbye").send());
+    assertThat(byClientId.getHeader("Location")).isEqualTo("https://spa.example.com/bye");
+    HttpResponse<Buffer> page = await(browser.get("/oidc/logout").send());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.bodyAsString()).contains("logged out");
   }
 
   @Test
