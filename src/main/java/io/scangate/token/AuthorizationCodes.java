@@ -36,6 +36,12 @@ final class AuthorizationCodes {
       if first == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
       return {first, redis.call('HGET', KEYS[1], 'grant'), redis.call('HGET', KEYS[1], 'issued') or ''}""";
 
+  /** Stores a new code with its lifetime in one step (never a code without expiry). KEYS: hash. ARGV: grant, seconds. */
+  private static final String ISSUE = """
+      redis.call('HSET', KEYS[1], 'grant', ARGV[1])
+      redis.call('EXPIRE', KEYS[1], ARGV[2])
+      return 1""";
+
   private final Redis redis;
   private final RedisKeys keys;
   private final Duration requestTtl;
@@ -69,8 +75,7 @@ final class AuthorizationCodes {
   Future<String> issue(JsonObject grant) {
     String code = Randoms.urlSafe(32);
     String key = codeKey(code);
-    return redis.send(Request.cmd(Command.HSET).arg(key).arg("grant").arg(grant.encode()))
-        .compose(r -> redis.send(Request.cmd(Command.EXPIRE).arg(key).arg(CODE_TTL.toSeconds())))
+    return redis.send(Request.cmd(Command.EVAL).arg(ISSUE).arg(1).arg(key).arg(grant.encode()).arg(CODE_TTL.toSeconds()))
         .map(code);
   }
 
