@@ -2,7 +2,8 @@
 //   jose          verifies the access and id tokens from the published JWK set (remote JWKS);
 //   openid-client discovers the provider, refreshes with client_secret_basic (validating the new
 //                 id token: signature from the JWKS, RS256 as discovery says, iss, aud) and
-//                 fetches userinfo.
+//                 fetches userinfo, then runs the authorization code flow with PKCE (S256, state,
+//                 nonce, RFC 9207 iss) through /oidc/auth, the sandbox phone confirming the scan.
 // Usage: node oidc-clients.mjs BASE_URL   (prints one line per check; exits non-zero on failure)
 import * as jose from "jose";
 import * as client from "openid-client";
@@ -38,4 +39,30 @@ if (typeof userinfo.phone_number !== "string" || userinfo.phone_number_verified 
   throw new Error("userinfo without the standard phone claims: " + JSON.stringify(userinfo));
 }
 console.log(`openid-client fetched userinfo: phone_number ${userinfo.phone_number}`);
+// The authorization code flow as openid-client runs it; the browser's page and the phone are played here.
+const redirectUri = "http://127.0.0.1:8123/callback"; // a loopback redirect URI: any port (RFC 8252)
+const codeVerifier = client.randomPKCECodeVerifier();
+const state = client.randomState();
+const nonce = client.randomNonce();
+const authUrl = client.buildAuthorizationUrl(config, {
+  redirect_uri: redirectUri, scope: "openid profile", state, nonce,
+  code_challenge: await client.calculatePKCECodeChallenge(codeVerifier), code_challenge_method: "S256",
+});
+const page = await fetch(authUrl, {redirect: "manual"});
+const html = await page.text();
+const authRequest = /<meta name="scangate-auth-request" content="([A-Za-z0-9_-]+)">/.exec(html)?.[1];
+if (page.status !== 200 || !authRequest) throw new Error(`/oidc/auth: ${page.status} ${html}`);
+const session = await post("/api/v1/qr/sessions", {appId: "demo", connection: "wechat-mini-qr"});
+const phone = await post("/sandbox/control/miniprogram/code", {appId: "wxsandboxmini0001"});
+const scanned = await post(`/api/v1/miniprogram/qr/${session.scene}/scan`, {connection: "wechat-mini-qr", code: phone.code});
+await post(`/api/v1/miniprogram/qr/${session.scene}/confirm`, {scanToken: scanned.scanToken});
+const confirmed = await (await fetch(`${base}/api/v1/qr/sessions/${session.sessionId}`)).json();
+const done = await post("/oidc/auth/complete", {authRequest, ticket: confirmed.ticket});
+const codeTokens = await client.authorizationCodeGrant(config, new URL(done.redirect),
+    {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true});
+const codeClaims = codeTokens.claims();
+if (codeClaims.azp !== "demo" || typeof codeClaims.auth_time !== "number") {
+  throw new Error("id token without azp/auth_time: " + JSON.stringify(codeClaims));
+}
+console.log(`openid-client completed the code flow with PKCE: sub ${codeClaims.sub}`);
 console.log("OIDC clients: OK");

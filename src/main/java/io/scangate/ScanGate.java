@@ -151,7 +151,7 @@ public final class ScanGate {
             new WaiterCaps(infra.redis(), infra.keys(), config.rateLimits().waitersPerSession(), config.rateLimits().waitersPerIp())),
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
-        new OidcRoutes(TokenService.proxy(vertx), tokens),
+        new OidcRoutes(TokenService.proxy(vertx), tokens, login),
         new UserRoutes(tokens),
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),

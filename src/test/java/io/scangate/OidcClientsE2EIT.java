@@ -34,6 +34,7 @@ class OidcClientsE2EIT {
       assertThat(node.exitValue()).as(output).isZero();
       assertThat(output).contains("jose verified the access token: alg RS256")
           .contains("openid-client refreshed and validated the id token")
+          .contains("openid-client completed the code flow with PKCE")
           .contains("OIDC clients: OK");
       jar.stop();
     }

@@ -222,6 +222,48 @@ public final class LoginPipeline implements LoginService {
   }
 
   @Override
+  public Future<JsonObject> authorizeWithTicket(String requestId, String ticket, String clientIp, String origin) {
+    if (!QrIds.looksLikeId(ticket)) return Future.failedFuture(invalidTicket());
+    return Failures.forBus(tokens.authorizationRequest(requestId).compose(request -> {
+      String clientId = request.getString("clientId");
+      return sessions.peekTicket(ticket).compose(peeked -> {
+        // Another application's ticket is unknown here, and stays unused.
+        peeked.filter(g -> clientId.equals(g.appId())).orElseThrow(LoginPipeline::invalidTicket);
+        checkOrigin(config, ownOrigin, clientId, origin);
+        return sessions.consumeTicket(ticket);
+      }).compose(consumed -> {
+        var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
+        // auth_time: the ticket was confirmed moments ago (it lives qr.ticketTtl at most).
+        long authTime = System.currentTimeMillis() / 1000;
+        return tokens.issueAuthorizationCode(requestId, grant.userId(), authTime)
+            .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
+                .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))));
+      });
+    }));
+  }
+
+  /** {@code redirect_uri} with {@code code}, {@code state} and {@code iss} added to its query (RFC 6749 4.1.2, RFC 9207). */
+  private String authorizationResponse(JsonObject issued) {
+    return withQuery(issued.getString("redirectUri"), Map.of("code", issued.getString("code")),
+        issued.getString("state"), config.tokens().issuer());
+  }
+
+  /** Appends parameters (then state and iss) to a URI's query, keeping its own query (RFC 6749 3.1.2). */
+  public static String withQuery(String uri, Map<String, String> params, String state, String issuer) {
+    StringBuilder out = new StringBuilder(uri);
+    char separator = uri.contains("?") ? '&' : '?';
+    java.util.Map<String, String> all = new java.util.LinkedHashMap<>(new java.util.TreeMap<>(params));
+    if (state != null) all.put("state", state);
+    all.put("iss", issuer);
+    for (var e : all.entrySet()) {
+      out.append(separator).append(e.getKey()).append('=')
+          .append(java.net.URLEncoder.encode(e.getValue(), java.nio.charset.StandardCharsets.UTF_8));
+      separator = '&';
+    }
+    return out.toString();
+  }
+
+  @Override
   public Future<JsonObject> miniProgramLogin(String appId, String connectionId, String code, String phoneCode,
                                              String clientIp) {
     return Failures.forBus(attempt(() -> {

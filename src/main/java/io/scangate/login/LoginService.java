@@ -11,7 +11,7 @@ import io.vertx.serviceproxy.ServiceProxyBuilder;
 /**
  * The one login pipeline, on the event bus at {@value #ADDRESS}. Every door — the browser's QR
  * session, the mini program's scan/confirm/cancel and silent login, the Authing-compatible API
- * today; the Official Account webhook, the OIDC code flow and the admin page next — calls these
+ * and the OIDC code flow today; the Official Account webhook and the admin page next — calls these
  * methods and only shapes their answers. Results are the JSON the contract shows; refusals are
  * {@link io.scangate.error.ApiException}s with codes from {@code docs/errors.md}.
  */
@@ -82,4 +82,12 @@ public interface LoginService {
    * application is {@code invalid_ticket} and is left unused.
    */
   Future<JsonObject> exchangeTicketOfApp(String appId, String ticket, String clientIp, @Nullable String origin);
+
+  /**
+   * The OIDC code flow's last step: a confirmed login's ticket, for the {@code /oidc/auth}
+   * request saved under {@code requestId} (the ticket must be of that request's client), is used
+   * up for an authorization code: {@code {"redirect": "<redirect_uri>?code=...&state=...&iss=..."}}
+   * (RFC 9207's {@code iss}).
+   */
+  Future<JsonObject> authorizeWithTicket(String requestId, String ticket, String clientIp, @Nullable String origin);
 }

@@ -37,9 +37,11 @@ public final class OidcRoutes implements Routes {
   private final TokenVerifier verifier;
   private final UserStore users;
   private final ScanGateConfig config;
+  private final io.scangate.login.LoginService login;
 
-  public OidcRoutes(TokenService tokens, TokenManager local) {
+  public OidcRoutes(TokenService tokens, TokenManager local, io.scangate.login.LoginService login) {
     this.tokens = tokens;
+    this.login = login;
     this.keys = local.keys();
     this.verifier = local.verifier();
     this.users = local.users();
@@ -80,6 +82,135 @@ public final class OidcRoutes implements Routes {
     router.post("/token/revocation").handler(this::revoke);
     router.get("/me").handler(this::me);
     router.post("/me").handler(this::me);
+    router.get("/auth").handler(ctx -> authorize(ctx, ctx.request().params()));
+    router.post("/auth").handler(ctx -> authorize(ctx, ctx.request().formAttributes()));
+    router.post("/auth/complete").handler(this::completeAuthorization);
+    router.get("/logout").handler(ctx -> logout(ctx, ctx.request().params()));
+    router.post("/logout").handler(ctx -> logout(ctx, ctx.request().formAttributes()));
+  }
+
+  // ---- RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) ----
+
+  /**
+   * Redirects only to a {@code post_logout_redirect_uri} registered (exactly) in the
+   * {@code postLogoutRedirectUris} of the client named by a valid {@code id_token_hint} (expired
+   * ones are accepted, as the specification allows) or by {@code client_id}; anything doubtful
+   * gets a page, never a redirect. There is no single sign-on session to end yet.
+   */
+  private void logout(RoutingContext ctx, io.vertx.core.MultiMap params) {
+    for (String name : List.of("id_token_hint", "client_id", "post_logout_redirect_uri", "state")) {
+      if (params.getAll(name).size() > 1) {
+        logoutPage(ctx, 400, "invalid_request", "parameter " + name + " is repeated");
+        return;
+      }
+    }
+    String hint = blankToNull(params.get("id_token_hint"));
+    String clientId = blankToNull(params.get("client_id"));
+    String redirect = blankToNull(params.get("post_logout_redirect_uri"));
+    String state = blankToNull(params.get("state"));
+    io.vertx.core.Future<String> client = hint == null ? io.vertx.core.Future.succeededFuture(clientId)
+        : verifier.verifySignature(hint).map(t -> {
+          if (t.kind() != VerifiedToken.Kind.ID) throw new IllegalArgumentException("id_token_hint is not an id token");
+          if (clientId != null && !clientId.equals(t.audience())) {
+            throw new IllegalArgumentException("client_id does not match the id token's audience");
+          }
+          return t.audience();
+        });
+    client.onSuccess(appId -> {
+      if (redirect == null) {
+        logoutPage(ctx, 200, null, null);
+        return;
+      }
+      Application app = appId == null ? null : config.application(appId).orElse(null);
+      if (app == null || !app.postLogoutRedirectUris().contains(redirect)) {
+        logoutPage(ctx, 400, "invalid_request",
+            "post_logout_redirect_uri is not registered for this application (or no valid id_token_hint or client_id names it)");
+        return;
+      }
+      String location = state == null ? redirect
+          : redirect + (redirect.contains("?") ? "&" : "?") + "state="
+              + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8);
+      ctx.response().setStatusCode(302).putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+    }).onFailure(e -> {
+      if (e instanceof InvalidTokenException || e instanceof IllegalArgumentException) {
+        logoutPage(ctx, 400, "invalid_request", e instanceof IllegalArgumentException ? e.getMessage()
+            : "id_token_hint is not a valid id token of this gateway");
+      } else {
+        ctx.fail(e);
+      }
+    });
+  }
+
+  private static String blankToNull(String s) {
+    return s == null || s.isEmpty() ? null : s;
+  }
+
+  private static void logoutPage(RoutingContext ctx, int status, String error, String description) {
+    ctx.response().setStatusCode(status);
+    io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(error == null ? AuthorizePage.loggedOut()
+        : AuthorizePage.error(error, description)), io.scangate.http.Pages.STATIC_CSP);
+  }
+
+  // ---- the authorization endpoint (OIDC Core 3.1.2) ----
+
+  private void authorize(RoutingContext ctx, io.vertx.core.MultiMap params) {
+    AuthorizationRequests.Checked checked = AuthorizationRequests.check(config, params);
+    if (checked instanceof AuthorizationRequests.ErrorPage page) {
+      ctx.response().setStatusCode(400);
+      io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(AuthorizePage.error(page.error(), page.description())),
+          io.scangate.http.Pages.STATIC_CSP);
+      return;
+    }
+    if (checked instanceof AuthorizationRequests.ErrorRedirect error) {
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(error.redirectUri(),
+          java.util.Map.of("error", error.error(), "error_description", error.description()), error.state(), config.tokens().issuer()));
+      return;
+    }
+    AuthorizationRequests.Valid valid = (AuthorizationRequests.Valid) checked;
+    JsonObject request = valid.request();
+    if (valid.prompt() != null && valid.prompt().equals("none")) {
+      // No single sign-on session can answer without the user (OIDC Core 3.1.2.6).
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
+          java.util.Map.of("error", "login_required", "error_description", "the user must scan to log in"),
+          request.getString("state"), config.tokens().issuer()));
+      return;
+    }
+    String connection = request.getString("connection");
+    if (connection == null) {
+      connection = valid.app().connections().stream()
+          .filter(id -> config.connection(id).filter(ScanGateConfig.QrConnection.class::isInstance).isPresent())
+          .findFirst().orElse(null);
+    }
+    if (connection == null) {
+      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
+          java.util.Map.of("error", "server_error", "error_description", "this application enables no QR code connection"),
+          request.getString("state"), config.tokens().issuer()));
+      return;
+    }
+    String chosen = connection;
+    tokens.saveAuthorizationRequest(request)
+        .onSuccess(id -> io.scangate.http.Pages.send(ctx,
+            io.vertx.core.buffer.Buffer.buffer(AuthorizePage.login(valid.app(), chosen, id)), io.scangate.http.Pages.SCRIPTED_CSP))
+        .onFailure(ctx::fail);
+  }
+
+  private static void redirect(RoutingContext ctx, String location) {
+    // 303: after a POST the browser follows with a GET (RFC 9110 15.4.4).
+    ctx.response().setStatusCode(ctx.request().method() == HttpMethod.POST ? 303 : 302)
+        .putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+  }
+
+  /** The login page's last call: {@code {"authRequest", "ticket"}} → {@code {"redirect"}}. */
+  private void completeAuthorization(RoutingContext ctx) {
+    JsonObject body = io.scangate.http.JsonInput.body(ctx);
+    String requestId = body.getValue("authRequest") instanceof String s ? s : null;
+    String ticket = body.getValue("ticket") instanceof String s ? s : null;
+    if (requestId == null || ticket == null) {
+      throw new io.scangate.error.ApiException(400, "invalid_request", "authRequest and ticket are required");
+    }
+    login.authorizeWithTicket(requestId, ticket, clientIp(ctx), ctx.request().getHeader("Origin"))
+        .onSuccess(answer -> sendJson(ctx, answer.encode()))
+        .onFailure(ctx::fail);
   }
 
   private void jwks(RoutingContext ctx) {
@@ -98,8 +229,15 @@ public final class OidcRoutes implements Routes {
             .onSuccess(body -> sendJson(ctx, body.encode()))
             .onFailure(ctx::fail);
       }
-      case "authorization_code" -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
-          "grant_type authorization_code is not available yet on this gateway");
+      case "authorization_code" -> {
+        // Client authentication first: a failed attempt does not use the code up.
+        Application app = OAuthRequests.authenticateClient(ctx, config, false);
+        String code = OAuthRequests.required(ctx, "code");
+        tokens.redeemAuthorizationCode(code, app.appId(), OAuthRequests.param(ctx, "redirect_uri"),
+                OAuthRequests.param(ctx, "code_verifier"), clientIp(ctx))
+            .onSuccess(body -> sendJson(ctx, body.encode()))
+            .onFailure(ctx::fail);
+      }
       default -> throw new io.scangate.error.ApiException(400, "unsupported_grant_type",
           "grant_type " + TokenVerifier.shown(grantType) + " is not supported");
     }
@@ -204,7 +342,11 @@ public final class OidcRoutes implements Routes {
           .put("code_challenge_methods_supported", new io.vertx.core.json.JsonArray().add("S256"))
           .put("scopes_supported", new io.vertx.core.json.JsonArray().add("openid").add("profile").add("phone"))
           .put("claims_supported", claims)
-          .put("request_uri_parameter_supported", false);
+          .put("request_uri_parameter_supported", false)
+          .put("request_parameter_supported", false)
+          .put("response_modes_supported", new io.vertx.core.json.JsonArray().add("query"))
+          .put("authorization_response_iss_parameter_supported", true)
+          .put("end_session_endpoint", base + "/oidc/logout");
       ctx.response().putHeader("Content-Type", "application/json; charset=utf-8")
           .putHeader("Cache-Control", "public, max-age=" + JWKS_MAX_AGE_SECONDS)
           .end(body.encode());

@@ -41,6 +41,7 @@ public final class TokenManager implements TokenService {
   private final Revocations revocations;
   private final RefreshTokenStore refreshTokens;
   private final TokenVerifier verifier;
+  private final AuthorizationCodes codes;
   private final Vertx vertx;
 
   private TokenManager(Infrastructure infra, UserStore users) {
@@ -56,6 +57,8 @@ public final class TokenManager implements TokenService {
     this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys());
     this.refreshTokens = new RefreshTokenStore(infra.postgres(), tokens.refreshReuseInterval());
     this.verifier = new TokenVerifier(infra.vertx(), config, keys, revocations);
+    // The user has the QR code's lifetime to scan, plus time to confirm and for the page to answer.
+    this.codes = new AuthorizationCodes(infra.redis(), infra.keys(), config.qr().sessionTtl().plus(config.qr().ticketTtl()));
   }
 
   public static TokenManager create(Infrastructure infra, UserStore users) {
@@ -122,8 +125,101 @@ public final class TokenManager implements TokenService {
           UUID.randomUUID(), user.id(), appId, grantedScope, now.plus(config.tokens().refreshTokenTtl()),
           accessJti, now.plus(config.tokens().accessTokenTtl()));
       return refreshTokens.insert(refresh).compose(v -> signed(() -> tokenResponse(user, appId, grantedScope, nonce, now,
-          accessJti, refresh.token(), true)));
+          accessJti, refresh.token(), now.getEpochSecond())));
     });
+  }
+
+  // ---- the authorization code flow (OIDC Core 3.1, RFC 6749 4.1, RFC 7636) ----
+
+  @Override
+  public Future<String> saveAuthorizationRequest(JsonObject request) {
+    return codes.saveRequest(request);
+  }
+
+  @Override
+  public Future<JsonObject> authorizationRequest(String requestId) {
+    if (requestId == null || requestId.length() > 64) return Future.failedFuture(requestExpired());
+    return codes.loadRequest(requestId).compose(found -> found == null ? Future.failedFuture(requestExpired())
+        : Future.succeededFuture(found));
+  }
+
+  private static ApiException requestExpired() {
+    return new ApiException(400, "invalid_request", "the authorization request is unknown or has expired; start the login again");
+  }
+
+  @Override
+  public Future<JsonObject> issueAuthorizationCode(String requestId, String userId, long authTime) {
+    return authorizationRequest(requestId).compose(request -> {
+      JsonObject grant = new JsonObject()
+          .put("clientId", request.getString("clientId"))
+          .put("redirectUri", request.getString("redirectUri"))
+          .put("scope", request.getString("scope"))
+          .put("nonce", request.getString("nonce"))
+          .put("codeChallenge", request.getString("codeChallenge"))
+          .put("userId", userId)
+          .put("authTime", authTime);
+      // Used up first: one request yields at most one code.
+      return codes.dropRequest(requestId).compose(v -> codes.issue(grant)).map(code -> {
+        JsonObject answer = new JsonObject().put("code", code).put("redirectUri", request.getString("redirectUri"));
+        if (request.getString("state") != null) answer.put("state", request.getString("state"));
+        return answer;
+      });
+    });
+  }
+
+  @Override
+  public Future<JsonObject> redeemAuthorizationCode(String code, String appId, String redirectUri, String codeVerifier,
+                                                    String clientIp) {
+    LoginContext context = new LoginContext(appId, clientIp);
+    if (!AuthorizationCodes.looksLikeCode(code)) return Future.failedFuture(invalidGrant("the authorization code is unknown or has expired"));
+    return codes.redeem(code).compose(redemption -> {
+      if (redemption == null) return Future.failedFuture(invalidGrant("the authorization code is unknown or has expired"));
+      JsonObject grant = redemption.grant();
+      if (!redemption.first()) {
+        return revokeIssued(redemption.issued(), grant.getString("clientId"), context)
+            .compose(v -> users.audit("authorization_code_reuse", "refused", grant.getString("userId"), null, context, null))
+            .compose(v -> Future.failedFuture(invalidGrant(
+                "the authorization code was already used; the tokens it gave are now revoked")));
+      }
+      if (!appId.equals(grant.getString("clientId"))) {
+        return Future.failedFuture(invalidGrant("the authorization code was issued to another client"));
+      }
+      if (redirectUri == null || !redirectUri.equals(grant.getString("redirectUri"))) {
+        return Future.failedFuture(invalidGrant("redirect_uri does not match the one of the authorization request"));
+      }
+      String refusal = Pkce.refusal(grant.getString("codeChallenge"), codeVerifier);
+      if (refusal != null) return Future.failedFuture(invalidGrant(refusal));
+      return users.find(grant.getString("userId"))
+          .recover(e -> Future.failedFuture(ApiException.from(e) != null && "user_not_found".equals(ApiException.from(e).code())
+              ? invalidGrant("the code's user no longer exists") : e))
+          .compose(user -> {
+            Instant now = Instant.now();
+            String scope = normaliseScope(grant.getString("scope"));
+            String accessJti = newJti();
+            RefreshTokenStore.NewRefresh refresh = new RefreshTokenStore.NewRefresh(RefreshTokenStore.newToken(),
+                UUID.randomUUID(), user.id(), appId, scope, now.plus(config.tokens().refreshTokenTtl()),
+                accessJti, now.plus(config.tokens().accessTokenTtl()));
+            JsonObject issued = new JsonObject().put("refreshToken", refresh.token()).put("accessJti", accessJti)
+                .put("accessExp", now.plus(config.tokens().accessTokenTtl()).getEpochSecond());
+            // Recorded before the answer leaves, so a reuse racing the answer still finds what to revoke.
+            return refreshTokens.insert(refresh)
+                .compose(v -> codes.recordIssued(code, issued))
+                .compose(v -> signed(() -> tokenResponse(user, appId, scope, grant.getString("nonce"), now, accessJti,
+                    refresh.token(), grant.getLong("authTime")).put("scope", scope)))
+                .compose(body -> users.audit("authorization_code_exchange", "success", user.id(), null, context, null).map(body));
+          });
+    });
+  }
+
+  /** What a code's first use issued: its refresh family (with the access tokens issued with it) and its access token. */
+  private Future<Void> revokeIssued(JsonObject issued, String appId, LoginContext context) {
+    if (issued == null) return Future.succeededFuture();
+    return revokeRefresh(issued.getString("refreshToken"), appId, context)
+        .compose(v -> revocations.revoke(issued.getString("accessJti"), issued.getLong("accessExp")));
+  }
+
+  private static ApiException invalidGrant(String description) {
+    return new ApiException(400, "invalid_grant", description);
   }
 
   @Override
@@ -142,7 +238,7 @@ public final class TokenManager implements TokenService {
                 .recover(e -> Future.failedFuture(ApiException.from(e) != null && "user_not_found".equals(ApiException.from(e).code())
                     ? new ApiException(400, "invalid_grant", "the token's user no longer exists") : e))
                 .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null,
-                now, accessJti, nextToken, false).put("scope", grant.scope())));
+                now, accessJti, nextToken, null).put("scope", grant.scope())));
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Retried retried) {
             // The same access token claims as the first answer (same jti, so a family revocation covers it).
@@ -150,7 +246,7 @@ public final class TokenManager implements TokenService {
             Instant issuedAt = retried.accessExpiresAt().minus(config.tokens().accessTokenTtl());
             return users.find(grant.userId())
                 .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null, issuedAt,
-                    retried.accessJti(), retried.successor(), false).put("scope", grant.scope())));
+                    retried.accessJti(), retried.successor(), null).put("scope", grant.scope())));
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Reused reused) {
             return revokeAll(reused.accessTokens())
@@ -248,7 +344,7 @@ public final class TokenManager implements TokenService {
   }
 
   private JsonObject tokenResponse(User user, String appId, String scope, String nonce, Instant now, String accessJti,
-                                   String refreshToken, boolean freshLogin) {
+                                   String refreshToken, Long authTime) {
     ScanGateConfig.Tokens settings = config.tokens();
     SigningKey key = keys.signer(config.application(appId).orElseThrow().signingAlgorithm());
     long iat = now.getEpochSecond();
@@ -261,7 +357,8 @@ public final class TokenManager implements TokenService {
         .put("iss", settings.issuer()).put("sub", user.id()).put("aud", appId)
         .put("iat", iat).put("exp", iat + settings.idTokenTtl().toSeconds()).put("jti", newJti())
         .put("azp", appId).put("token_use", "id");
-    if (freshLogin) id.put("auth_time", iat);
+    // OIDC Core 2: the time of the scan that logged the user in; refreshed id tokens leave it out.
+    if (authTime != null) id.put("auth_time", authTime);
     if (nonce != null && !nonce.isEmpty()) id.put("nonce", nonce);
     Set<String> scopes = Set.of(scope.split(" "));
     JsonObject standard = user.standardClaims();

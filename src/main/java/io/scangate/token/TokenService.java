@@ -39,4 +39,27 @@ public interface TokenService {
 
   /** RFC 7662: {@code {"active": false}} or the token's claims, for tokens of {@code appId}. */
   Future<JsonObject> introspect(String token, String appId);
+
+  /**
+   * Keeps a validated {@code /oidc/auth} request server-side while the user scans; answers its
+   * random id (the page carries only the id).
+   */
+  Future<String> saveAuthorizationRequest(JsonObject request);
+
+  /** A saved authorization request; {@code invalid_request} when it is unknown or has expired. */
+  Future<JsonObject> authorizationRequest(String requestId);
+
+  /**
+   * An authorization code for a confirmed login of {@code userId} answering the saved request
+   * (which is used up): {@code {"code", "redirectUri", "state"?}}.
+   */
+  Future<JsonObject> issueAuthorizationCode(String requestId, String userId, long authTime);
+
+  /**
+   * The authorization_code grant: the code works once, within a minute, for the client and
+   * redirect URI it was issued to, with the PKCE verifier of its challenge; anything else is
+   * {@code invalid_grant}, and a reused code revokes what its first use issued.
+   */
+  Future<JsonObject> redeemAuthorizationCode(String code, String appId, @Nullable String redirectUri,
+                                             @Nullable String codeVerifier, @Nullable String clientIp);
 }

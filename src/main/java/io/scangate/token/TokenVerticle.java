@@ -62,5 +62,26 @@ public final class TokenVerticle extends VerticleBase {
     public Future<JsonObject> introspect(String token, String appId) {
       return Failures.forBus(tokens.introspect(token, appId));
     }
+
+    @Override
+    public Future<String> saveAuthorizationRequest(JsonObject request) {
+      return Failures.forBus(tokens.saveAuthorizationRequest(request));
+    }
+
+    @Override
+    public Future<JsonObject> authorizationRequest(String requestId) {
+      return Failures.forBus(tokens.authorizationRequest(requestId));
+    }
+
+    @Override
+    public Future<JsonObject> issueAuthorizationCode(String requestId, String userId, long authTime) {
+      return Failures.forBus(tokens.issueAuthorizationCode(requestId, userId, authTime));
+    }
+
+    @Override
+    public Future<JsonObject> redeemAuthorizationCode(String code, String appId, String redirectUri, String codeVerifier,
+                                                      String clientIp) {
+      return Failures.forBus(tokens.redeemAuthorizationCode(code, appId, redirectUri, codeVerifier, clientIp));
+    }
   }
 }
