@@ -239,6 +239,54 @@ public final class LoginPipeline implements LoginService {
     }));
   }
 
+  @Override
+  public Future<JsonObject> officialAccountScan(String connectionId, String scene, String openid) {
+    JsonObject nothing = new JsonObject();
+    var found = config.connection(connectionId, OfficialAccountConnection.class);
+    if (found.isEmpty() || openid == null || openid.isBlank()) return Future.succeededFuture(nothing);
+    OfficialAccountConnection connection = found.get();
+    return Failures.forBus(liveSession(scene)
+        .map(java.util.Optional::of)
+        // An unknown, expired or finished scene is not the scanner's login: nothing to do.
+        .recover(e -> ApiException.from(e) != null ? Future.succeededFuture(java.util.Optional.empty()) : Future.failedFuture(e))
+        .compose(live -> {
+          QrSession session = live.filter(s -> s.connection().equals(connectionId) && s.status() == Status.PENDING).orElse(null);
+          if (session == null) return Future.succeededFuture(nothing);
+          LoginContext context = new LoginContext(session.appId(), session.ip());
+          return unionidOf(connection, openid)
+              .compose(unionid -> resolveUser(connection, new WeChatIdentity(connectionId, connection.wechatAppId(), openid,
+                      unionid, null, null, null), context)
+                  .compose(user -> sessions.confirmDirect(session.sessionId(), openid, unionid, user.id(),
+                      QrIds.ticket(session.sessionId()), user.nickname(), user.avatarUrl())))
+              .map(confirmed -> connection.welcomeMessage() == null ? nothing : new JsonObject().put("reply", connection.welcomeMessage()))
+              .recover(e -> {
+                ApiException refused = ApiException.from(e);
+                if (refused == null) return Future.failedFuture(e);
+                if (refused.status() == 403) {
+                  // A refusal of this user (login_only): the browser is told why.
+                  return sessions.fail(session.sessionId(), null, refused.code()).map(failed -> nothing)
+                      .recover(lost -> Future.succeededFuture(nothing));
+                }
+                // Another scanner won the race, or the session ended meanwhile: the first wins.
+                if (refused.status() == 404 || refused.status() == 409) return Future.succeededFuture(nothing);
+                return Future.failedFuture(e);
+              });
+        }));
+  }
+
+  /**
+   * The scanner's unionid, from {@code cgi-bin/user/info} (null when the account is bound to no
+   * Open Platform account). A failed call fails the push, so that WeChat's retry tries again,
+   * rather than logging in without the unionid that links the user's other accounts.
+   */
+  private Future<String> unionidOf(OfficialAccountConnection connection, String openid) {
+    return wechat.userInfo(connection, openid).recover(WeChatException::asApiFailure)
+        .map(info -> {
+          String unionid = info.getString("unionid");
+          return unionid == null || unionid.isBlank() ? null : unionid;
+        });
+  }
+
   // ---- the shared steps ----
 
   private Application application(String appId) {

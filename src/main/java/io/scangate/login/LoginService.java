@@ -82,4 +82,16 @@ public interface LoginService {
    * application is {@code invalid_ticket} and is left unused.
    */
   Future<JsonObject> exchangeTicketOfApp(String appId, String ticket, String clientIp, @Nullable String origin);
+
+  /**
+   * The Official Account webhook's door: a {@code subscribe} (EventKey {@code qrscene_<scene>}) or
+   * {@code SCAN} (EventKey {@code <scene>}) by {@code openid} at connection {@code connection}.
+   * For a live PENDING session of that connection's scene, the openid (plus the unionid
+   * {@code cgi-bin/user/info} returns) becomes a user — linking, loginOnly (refused: the session
+   * becomes FAILED) — and the session CONFIRMED ({@code confirmMode: direct}). An unknown,
+   * finished or already-taken scene changes nothing. Answers {@code {reply?}}: the text of the
+   * passive reply to send the scanner ({@code welcomeMessage} after a login), absent for
+   * {@code success}.
+   */
+  Future<JsonObject> officialAccountScan(String connection, String scene, String openid);
 }
