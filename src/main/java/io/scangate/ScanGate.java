@@ -37,6 +37,7 @@ import io.scangate.token.TokenService;
 import io.scangate.token.TokenVerticle;
 import io.scangate.token.UserRoutes;
 import io.scangate.token.VerifyRoutes;
+import io.scangate.officialaccount.ConfirmLinkRoutes;
 import io.scangate.officialaccount.OfficialAccountReactor;
 import io.scangate.webhook.WebhookRoutes;
 import io.scangate.webhook.WebhookVerticle;
@@ -156,6 +157,7 @@ public final class ScanGate {
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),
         new AuthingMiniProgramRoutes(config, login),
+        new ConfirmLinkRoutes(vertx, config, login),
         new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();

@@ -94,4 +94,22 @@ public interface LoginService {
    * {@code success}.
    */
   Future<JsonObject> officialAccountScan(String connection, String scene, String openid);
+
+  /**
+   * {@code confirmMode: link}: what a confirm link's page shows, by the link's secret (the last
+   * path segment of the link the scanner was sent): {@code {appName, createdAt, ip (masked),
+   * userAgent, expiresAt}} of the browser that asked. Changes nothing. An unknown, used or
+   * expired link is 404 {@code confirm_link_invalid}.
+   */
+  Future<JsonObject> readOfficialAccountLink(String secret);
+
+  /**
+   * The scanner confirms on the link's page: identity → user (linking, loginOnly), then CONFIRMED
+   * with a one-time ticket; the link is used up. A refusal of the user (login_only) makes the
+   * session FAILED and is answered {@code {status: FAILED, error, message}}; otherwise {@code {}}.
+   */
+  Future<JsonObject> confirmOfficialAccountLink(String secret);
+
+  /** The scanner declines on the link's page: the session becomes CANCELED; the link is used up. */
+  Future<Void> cancelOfficialAccountLink(String secret);
 }

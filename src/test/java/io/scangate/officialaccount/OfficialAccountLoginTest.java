@@ -220,6 +220,107 @@ class OfficialAccountLoginTest {
     assertThat(read(http, id).getString("status")).isEqualTo("PENDING");
   }
 
+  /** The link the scanner was sent, from the passive reply's text. */
+  static String confirmLink(JsonObject pushed) {
+    String content = WeChatXml.parse(pushed.getString("reply")).get("Content");
+    var m = java.util.regex.Pattern.compile("https?://\\S+/official-account/confirm/[A-Za-z0-9_-]{43}").matcher(content);
+    assertThat(m.find()).as(content).isTrue();
+    return m.group();
+  }
+
+  static String csrfToken(String html) {
+    var m = java.util.regex.Pattern.compile("name=\"X-XSRF-TOKEN\" value=\"([^\"]+)\"").matcher(html);
+    assertThat(m.find()).as(html).isTrue();
+    return m.group(1);
+  }
+
+  static HttpResponse<Buffer> submit(io.vertx.ext.web.client.WebClientSession phone, String link, String action, String token)
+      throws Exception {
+    var form = io.vertx.core.MultiMap.caseInsensitiveMultiMap();
+    if (token != null) form.add("X-XSRF-TOKEN", token);
+    return await(phone.postAbs(link + "/" + action).sendForm(form));
+  }
+
+  @Test
+  void withConfirmLinkTheScanMarksScannedAndOnlyTheLinksConfirmLogsIn(Vertx vertx) throws Exception {
+    ScanGate g = gateways.start(vertx, TestConfigs.parse(yaml("safe", "    confirmMode: link\n    welcomeMessage: \"Hi\"\n")));
+    WebClient http = TestHttp.client(vertx, g.port());
+    JsonObject session = createSession(http);
+    String id = session.getString("sessionId");
+
+    JsonObject pushed = scan(http, session, "o-linker", null, true);
+    assertThat(pushed.getString("body")).as("the link travels encrypted").doesNotContain("official-account");
+    String link = confirmLink(pushed);
+    assertThat(read(http, id).getString("status")).isEqualTo("SCANNED");
+
+    var phone = io.vertx.ext.web.client.WebClientSession.create(TestHttp.client(vertx, g.port()));
+    HttpResponse<Buffer> page = await(phone.getAbs(link).send());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.getHeader("Content-Security-Policy")).contains("frame-ancestors 'none'", "form-action 'self'");
+    assertThat(page.bodyAsString()).contains("Demo site", "127.0.0.*", "TestBrowser/1.0");
+    // Opened again: still nothing changes; the latest page's token is the one its cookie signs.
+    String token = csrfToken(await(phone.getAbs(link).send()).bodyAsString());
+    assertThat(read(http, id).getString("status")).as("opening the link changes nothing").isEqualTo("SCANNED");
+
+    assertThat(submit(phone, link, "confirm", null).statusCode()).as("no CSRF token").isEqualTo(403);
+    HttpResponse<Buffer> foreign = await(TestHttp.client(vertx, g.port()).postAbs(link + "/confirm")
+        .sendForm(io.vertx.core.MultiMap.caseInsensitiveMultiMap().add("X-XSRF-TOKEN", token)));
+    assertThat(foreign.statusCode()).as("the token without its cookie").isEqualTo(403);
+    assertThat(read(http, id).getString("status")).isEqualTo("SCANNED");
+
+    HttpResponse<Buffer> confirmed = submit(phone, link, "confirm", token);
+    assertThat(confirmed.statusCode()).as(confirmed.bodyAsString()).isEqualTo(200);
+    assertThat(confirmed.bodyAsString()).contains("logged in");
+    JsonObject state = read(http, id);
+    assertThat(state.getString("status")).isEqualTo("CONFIRMED");
+    JsonObject user = await(http.post("/api/v1/qr/exchange").sendJsonObject(new JsonObject().put("ticket", state.getString("ticket"))))
+        .bodyAsJsonObject().getJsonObject("user");
+    assertThat(user.getJsonArray("identities").getJsonObject(0).getString("openid")).isEqualTo("o-linker");
+
+    HttpResponse<Buffer> page2 = await(phone.getAbs(link).send());
+    assertThat(page2.statusCode()).as("the link works once").isEqualTo(404);
+    assertThat(page2.bodyAsString()).doesNotContain("X-XSRF-TOKEN\" value");
+    HttpResponse<Buffer> again = submit(phone, link, "confirm", token);
+    assertThat(again.statusCode()).isIn(403, 404);
+    assertThat(read(http, id).getString("ticket")).isEqualTo(state.getString("ticket"));
+  }
+
+  @Test
+  void withConfirmLinkCancelEndsTheSessionAndAnotherScannerGetsNoLink(Vertx vertx) throws Exception {
+    ScanGate g = gateways.start(vertx, TestConfigs.parse(yaml("safe", "    confirmMode: link\n")));
+    WebClient http = TestHttp.client(vertx, g.port());
+    JsonObject session = createSession(http);
+    String id = session.getString("sessionId");
+    String link = confirmLink(scan(http, session, "o-first", null, false));
+    JsonObject other = scan(http, session, "o-intruder", null, false);
+    assertThat(other.getString("body")).as("the first scanner owns the session").isEqualTo("success");
+
+    var phone = io.vertx.ext.web.client.WebClientSession.create(TestHttp.client(vertx, g.port()));
+    String token = csrfToken(await(phone.getAbs(link).send()).bodyAsString());
+    HttpResponse<Buffer> canceled = submit(phone, link, "cancel", token);
+    assertThat(canceled.statusCode()).as(canceled.bodyAsString()).isEqualTo(200);
+    assertThat(read(http, id).getString("status")).isEqualTo("CANCELED");
+    assertThat(await(phone.getAbs(link).send()).statusCode()).isEqualTo(404);
+    assertThat(submit(phone, link, "confirm", token).statusCode()).isIn(403, 404);
+    assertThat(read(http, id).getString("status")).isEqualTo("CANCELED");
+  }
+
+  @Test
+  void withConfirmLinkLoginOnlyRefusesAtTheConfirm(Vertx vertx) throws Exception {
+    ScanGate g = gateways.start(vertx, TestConfigs.parse(yaml("safe", "    confirmMode: link\n    loginOnly: true\n")));
+    WebClient http = TestHttp.client(vertx, g.port());
+    JsonObject session = createSession(http);
+    String link = confirmLink(scan(http, session, "o-stranger", null, true));
+    var phone = io.vertx.ext.web.client.WebClientSession.create(TestHttp.client(vertx, g.port()));
+    String token = csrfToken(await(phone.getAbs(link).send()).bodyAsString());
+    HttpResponse<Buffer> refused = submit(phone, link, "confirm", token);
+    assertThat(refused.statusCode()).isEqualTo(200);
+    assertThat(refused.bodyAsString()).contains("refused");
+    JsonObject state = read(http, session.getString("sessionId"));
+    assertThat(state.getString("status")).isEqualTo("FAILED");
+    assertThat(state.getString("error")).isEqualTo("login_only");
+  }
+
   // ---- pushes made by hand, as WeChat's servers make them (safe mode) ----
 
   record Push(String query, String body) {}
