@@ -114,21 +114,17 @@ public final class AuthingApiRoutes implements Routes {
   }
 
   /**
-   * {@code validateToken({accessToken})}: the SDK returns this answer as it is — the token's
-   * claims when it is valid, else {@code {code: 400, message}} (a token that does not verify is an
-   * answer, like introspection's {@code active: false}, not a malformed request). Id tokens are
-   * verified by the site itself against the JWKS (docs/migrating-from-authing.md).
+   * {@code validateToken({accessToken})} or {@code ({idToken})}: the SDK returns this answer as it
+   * is — the token's claims when it is valid, else {@code {code: 400, message}} (a token that does
+   * not verify is an answer, like introspection's {@code active: false}, not a malformed request).
    */
   private void validateToken(RoutingContext ctx) {
     String accessToken = JsonInput.queryParam(ctx, "access_token");
     String idToken = JsonInput.queryParam(ctx, "id_token");
-    if (accessToken == null || accessToken.isEmpty()) {
-      throw ApiException.badRequest(idToken != null ? "id_token_validation_unsupported" : "invalid_request",
-          idToken != null
-              ? "id_token is not validated here: verify it against /oidc/jwks (or pass access_token)"
-              : "access_token is required");
-    }
-    verifier.verifyAccess(accessToken, null).onComplete(done -> {
+    boolean access = accessToken != null && !accessToken.isEmpty();
+    boolean id = idToken != null && !idToken.isEmpty();
+    if (access == id) throw ApiException.badRequest("invalid_request", "give exactly one of access_token and id_token");
+    (access ? verifier.verifyAccess(accessToken, null) : verifier.verifyId(idToken)).onComplete(done -> {
       if (done.succeeded()) {
         io.scangate.http.Responses.json(ctx, 200, done.result().claims());
       } else if (done.cause() instanceof InvalidTokenException invalid) {

@@ -74,6 +74,19 @@ public final class TokenVerifier {
     });
   }
 
+  /** An id token of ours that is valid now (signature, issuer, type, expiry); for token-validation calls. */
+  public Future<VerifiedToken> verifyId(String token) {
+    return signed(token).compose(t -> {
+      try {
+        if (t.kind() != VerifiedToken.Kind.ID) throw new InvalidTokenException("token is an access token, not an id token");
+        checkCurrent(t);
+        return Future.succeededFuture(t);
+      } catch (InvalidTokenException e) {
+        return Future.failedFuture(e);
+      }
+    });
+  }
+
   /**
    * Any of our tokens (access or id) with a valid signature and issuer, expired or not: what
    * introspection and revocation look at before their own checks.

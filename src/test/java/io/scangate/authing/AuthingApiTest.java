@@ -187,8 +187,15 @@ class AuthingApiTest {
     assertThat(forged.statusCode()).isEqualTo(200);
     assertThat(forged.bodyAsJsonObject().getInteger("code")).isEqualTo(400);
     assertThat(forged.bodyAsJsonObject().containsKey("sub")).isFalse();
+    JsonObject idValidated = await(sdk(client, HttpMethod.GET, "/api/v2/oidc/validate_token", "demo")
+        .addQueryParam("id_token", user.getString("token")).send()).bodyAsJsonObject();
+    assertThat(idValidated.getString("sub")).isEqualTo(user.getString("id"));
+    HttpResponse<Buffer> accessAsId = await(sdk(client, HttpMethod.GET, "/api/v2/oidc/validate_token", "demo")
+        .addQueryParam("id_token", user.getString("accessToken")).send());
+    assertThat(accessAsId.bodyAsJsonObject().getInteger("code")).as("an access token is not an id token").isEqualTo(400);
     assertError(await(sdk(client, HttpMethod.GET, "/api/v2/oidc/validate_token", "demo")
-        .addQueryParam("id_token", user.getString("token")).send()), 400, "id_token_validation_unsupported");
+        .addQueryParam("id_token", user.getString("token")).addQueryParam("access_token", user.getString("accessToken")).send()),
+        400, "invalid_request");
 
     // The ticket works once.
     assertError(userinfo(client, "demo", ticket), 400, "invalid_ticket");

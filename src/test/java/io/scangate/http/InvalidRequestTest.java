@@ -64,10 +64,10 @@ class InvalidRequestTest {
     ScanGate g = gateways.start(vertx, TestConfigs.standard());
     int port = g.port();
     for (String method : new String[] {"GET", "POST"}) {
-      assertJsonError(RawHttp.exchange(port, method + " /api/anything?%=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2\r\n"
+      assertJsonError(RawHttp.exchange(port, method + " /api/anything?%=1 HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nContent-Length: 2\r\n"
           + "Connection: close\r\n\r\n{}"), 400, "bad_request");
       String webhook = RawHttp.exchange(port, method + " /connections/social/wechat-mp/default/events?a=%zz HTTP/1.1\r\n"
-          + "Host: 127.0.0.1\r\nContent-Length: 2\r\nConnection: close\r\n\r\n<x");
+          + "Host: 127.0.0.1:" + port + "\r\nContent-Length: 2\r\nConnection: close\r\n\r\n<x");
       assertThat(RawHttp.status(webhook)).as(webhook).isEqualTo(400);
       assertThat(RawHttp.body(webhook)).isEqualTo("bad_request");
     }
