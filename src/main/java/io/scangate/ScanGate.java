@@ -37,7 +37,8 @@ import io.scangate.token.TokenService;
 import io.scangate.token.TokenVerticle;
 import io.scangate.token.UserRoutes;
 import io.scangate.token.VerifyRoutes;
-import io.scangate.webhook.PushReactor;
+import io.scangate.officialaccount.ConfirmLinkRoutes;
+import io.scangate.officialaccount.OfficialAccountReactor;
 import io.scangate.webhook.WebhookRoutes;
 import io.scangate.webhook.WebhookVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -156,6 +157,7 @@ public final class ScanGate {
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),
         new AuthingMiniProgramRoutes(config, login),
+        new ConfirmLinkRoutes(vertx, config, login),
         new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
@@ -165,7 +167,7 @@ public final class ScanGate {
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
         .compose(v -> deployOne(new AvatarVerticle(avatars)))
-        .compose(v -> deployOne(new WebhookVerticle(config, users, PushReactor.PUBLISH_ONLY, infra.dev())))
+        .compose(v -> deployOne(new WebhookVerticle(config, users, new OfficialAccountReactor(login), infra.dev())))
         .compose(v -> deployHttp(options, routes))
         .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
   }

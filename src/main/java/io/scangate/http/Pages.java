@@ -15,6 +15,10 @@ public final class Pages {
   public static final String STATIC_CSP =
       "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
+  /** A static page whose forms post back to this gateway (the Official Account confirm-link page). */
+  public static final String FORM_CSP =
+      "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
   /** A page with its own inline script that calls only this gateway (start-dev's home and phone pages). */
   public static final String SCRIPTED_CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
       + "img-src 'self' data: blob:; connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

@@ -281,6 +281,145 @@ public final class LoginPipeline implements LoginService {
     }));
   }
 
+  @Override
+  public Future<JsonObject> officialAccountScan(String connectionId, String scene, String openid) {
+    JsonObject nothing = new JsonObject();
+    var found = config.connection(connectionId, OfficialAccountConnection.class);
+    if (found.isEmpty() || openid == null || openid.isBlank()) return Future.succeededFuture(nothing);
+    OfficialAccountConnection connection = found.get();
+    return Failures.forBus(liveSession(scene)
+        .map(java.util.Optional::of)
+        // An unknown, expired or finished scene is not the scanner's login: nothing to do.
+        .recover(e -> ApiException.from(e) != null ? Future.succeededFuture(java.util.Optional.empty()) : Future.failedFuture(e))
+        .compose(live -> {
+          boolean link = connection.confirmMode() == ScanGateConfig.ConfirmMode.LINK;
+          // With a confirm link, the same scanner may scan again (a new link replaces the old one;
+          // the state machine refuses another scanner: the first wins).
+          QrSession session = live.filter(s -> s.connection().equals(connectionId)
+              && (s.status() == Status.PENDING || link && s.status() == Status.SCANNED)).orElse(null);
+          if (session == null) return Future.succeededFuture(nothing);
+          if (link) return sendConfirmLink(connection, session, openid);
+          LoginContext context = new LoginContext(session.appId(), session.ip());
+          return unionidOf(connection, openid)
+              .compose(unionid -> resolveUser(connection, new WeChatIdentity(connectionId, connection.wechatAppId(), openid,
+                      unionid, null, null, null), context)
+                  .compose(user -> sessions.confirmDirect(session.sessionId(), openid, unionid, user.id(),
+                      QrIds.ticket(session.sessionId()), user.nickname(), user.avatarUrl())))
+              .map(confirmed -> connection.welcomeMessage() == null ? nothing : new JsonObject().put("reply", connection.welcomeMessage()))
+              .recover(e -> {
+                ApiException refused = ApiException.from(e);
+                if (refused == null) return Future.failedFuture(e);
+                if (refused.status() == 403) {
+                  // A refusal of this user (login_only): the browser is told why.
+                  return sessions.fail(session.sessionId(), null, refused.code()).map(failed -> nothing)
+                      .recover(lost -> Future.succeededFuture(nothing));
+                }
+                // Another scanner won the race, or the session ended meanwhile: the first wins.
+                if (refused.status() == 404 || refused.status() == 409) return Future.succeededFuture(nothing);
+                return Future.failedFuture(e);
+              });
+        }));
+  }
+
+  /** Path of a confirm link's page; the link's secret follows. */
+  public static final String CONFIRM_LINK_PATH = "/official-account/confirm/";
+
+  /**
+   * SCANNED, and a passive reply with a one-time confirm link: a 256-bit secret, sent only in the
+   * scanner's chat (the passive reply goes to whoever scanned); only its hash is stored.
+   */
+  private Future<JsonObject> sendConfirmLink(OfficialAccountConnection connection, QrSession session, String openid) {
+    String secret = QrIds.scanToken();
+    String appName = config.application(session.appId()).map(Application::name).orElse(session.appId());
+    return unionidOf(connection, openid)
+        .compose(unionid -> sessions.scan(session.sessionId(), openid, unionid, QrIds.hash(secret)))
+        .compose(scanned -> audit("qr_scan", null, scanned.connection(), new LoginContext(scanned.appId(), scanned.ip())))
+        .map(v -> new JsonObject().put("reply", "A browser asks to log in to " + appName + " with your WeChat. "
+            + "If it is yours, confirm here: " + config.server().publicUrl() + CONFIRM_LINK_PATH + secret))
+        .recover(e -> {
+          ApiException refused = ApiException.from(e);
+          // Another scanner holds the session, or it ended meanwhile: nothing to send.
+          if (refused != null && (refused.status() == 404 || refused.status() == 409)) return Future.succeededFuture(new JsonObject());
+          return Future.failedFuture(e);
+        });
+  }
+
+  /** The SCANNED Official Account session a confirm link's secret belongs to. */
+  private Future<QrSession> linkedSession(String secret) {
+    if (secret == null || !secret.matches("[A-Za-z0-9_-]{43}")) return Future.failedFuture(invalidLink());
+    return sessions.getByScanToken(QrIds.hash(secret)).map(found -> found
+        .filter(s -> s.statusAt(System.currentTimeMillis()) == Status.SCANNED)
+        .filter(s -> config.connection(s.connection()).orElse(null) instanceof OfficialAccountConnection)
+        .orElseThrow(LoginPipeline::invalidLink));
+  }
+
+  /** The state machine's word that the link no longer applies (used, replaced, canceled, expired). */
+  private static boolean isLinkGone(ApiException refused) {
+    return refused.status() == 404 || refused.status() == 409 || "invalid_scan_token".equals(refused.code());
+  }
+
+  private static ApiException invalidLink() {
+    return ApiException.notFound("confirm_link_invalid", "This confirm link is unknown, already used or expired");
+  }
+
+  @Override
+  public Future<JsonObject> readOfficialAccountLink(String secret) {
+    return Failures.forBus(linkedSession(secret).map(s -> new JsonObject()
+        .put("appName", config.application(s.appId()).map(Application::name).orElse(s.appId()))
+        .put("createdAt", Times.iso(s.createdAt()))
+        .put("expiresAt", Times.iso(s.expiresAt()))
+        .put("ip", ClientIp.mask(s.ip()))
+        .put("userAgent", s.userAgent())));
+  }
+
+  @Override
+  public Future<JsonObject> confirmOfficialAccountLink(String secret) {
+    return Failures.forBus(linkedSession(secret).compose(session -> {
+      String hash = QrIds.hash(secret);
+      OfficialAccountConnection connection = config.connection(session.connection(), OfficialAccountConnection.class).orElseThrow();
+      LoginContext context = new LoginContext(session.appId(), session.ip());
+      return resolveUser(connection, new WeChatIdentity(connection.identifier(), connection.wechatAppId(), session.openid(),
+              session.unionid(), null, null, null), context)
+          .compose(user -> sessions.confirm(session.sessionId(), hash, user.id(), QrIds.ticket(session.sessionId()),
+              user.nickname(), user.avatarUrl()).map(confirmed -> new JsonObject()))
+          .recover(e -> {
+            ApiException refused = ApiException.from(e);
+            if (refused == null) return Future.failedFuture(e);
+            // A concurrent use of the link, a newer link, a cancel or the expiry got there first.
+            if (isLinkGone(refused)) return Future.failedFuture(invalidLink());
+            if (refused.status() == 403) {
+              return sessions.fail(session.sessionId(), hash, refused.code()).map(failed -> new JsonObject()
+                  .put("status", "FAILED").put("error", refused.code()).put("message", refused.getMessage()));
+            }
+            return Future.failedFuture(e);
+          });
+    }));
+  }
+
+  @Override
+  public Future<Void> cancelOfficialAccountLink(String secret) {
+    return Failures.forBus(linkedSession(secret)
+        .compose(session -> sessions.cancel(session.sessionId(), QrIds.hash(secret))
+            .recover(e -> {
+              ApiException refused = ApiException.from(e);
+              return refused != null && isLinkGone(refused) ? Future.failedFuture(invalidLink()) : Future.failedFuture(e);
+            }))
+        .compose(canceled -> audit("qr_cancel", null, canceled.connection(), new LoginContext(canceled.appId(), canceled.ip()))));
+  }
+
+  /**
+   * The scanner's unionid, from {@code cgi-bin/user/info} (null when the account is bound to no
+   * Open Platform account). A failed call fails the push, so that WeChat's retry tries again,
+   * rather than logging in without the unionid that links the user's other accounts.
+   */
+  private Future<String> unionidOf(OfficialAccountConnection connection, String openid) {
+    return wechat.userInfo(connection, openid).recover(WeChatException::asApiFailure)
+        .map(info -> {
+          String unionid = info.getString("unionid");
+          return unionid == null || unionid.isBlank() ? null : unionid;
+        });
+  }
+
   // ---- the shared steps ----
 
   private Application application(String appId) {

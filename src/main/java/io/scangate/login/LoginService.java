@@ -90,4 +90,34 @@ public interface LoginService {
    * (RFC 9207's {@code iss}).
    */
   Future<JsonObject> authorizeWithTicket(String requestId, String ticket, String clientIp, @Nullable String origin);
+
+  /**
+   * The Official Account webhook's door: a {@code subscribe} (EventKey {@code qrscene_<scene>}) or
+   * {@code SCAN} (EventKey {@code <scene>}) by {@code openid} at connection {@code connection}.
+   * For a live PENDING session of that connection's scene, the openid (plus the unionid
+   * {@code cgi-bin/user/info} returns) becomes a user — linking, loginOnly (refused: the session
+   * becomes FAILED) — and the session CONFIRMED ({@code confirmMode: direct}). An unknown,
+   * finished or already-taken scene changes nothing. Answers {@code {reply?}}: the text of the
+   * passive reply to send the scanner ({@code welcomeMessage} after a login), absent for
+   * {@code success}.
+   */
+  Future<JsonObject> officialAccountScan(String connection, String scene, String openid);
+
+  /**
+   * {@code confirmMode: link}: what a confirm link's page shows, by the link's secret (the last
+   * path segment of the link the scanner was sent): {@code {appName, createdAt, ip (masked),
+   * userAgent, expiresAt}} of the browser that asked. Changes nothing. An unknown, used or
+   * expired link is 404 {@code confirm_link_invalid}.
+   */
+  Future<JsonObject> readOfficialAccountLink(String secret);
+
+  /**
+   * The scanner confirms on the link's page: identity → user (linking, loginOnly), then CONFIRMED
+   * with a one-time ticket; the link is used up. A refusal of the user (login_only) makes the
+   * session FAILED and is answered {@code {status: FAILED, error, message}}; otherwise {@code {}}.
+   */
+  Future<JsonObject> confirmOfficialAccountLink(String secret);
+
+  /** The scanner declines on the link's page: the session becomes CANCELED; the link is used up. */
+  Future<Void> cancelOfficialAccountLink(String secret);
 }
