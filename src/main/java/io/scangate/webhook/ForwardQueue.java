@@ -9,7 +9,9 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The durable queue of pushes waiting for one forwarding target: a Redis Stream read through a
@@ -65,6 +67,45 @@ final class ForwardQueue {
     return redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(stream).arg(GROUP).arg("0").arg("MKSTREAM"))
         .<Void>mapEmpty()
         .recover(e -> String.valueOf(e.getMessage()).contains("BUSYGROUP") ? Future.succeededFuture() : Future.failedFuture(e));
+  }
+
+  /**
+   * Removes consumers (instances of earlier runs: each run reads under a new name) that hold
+   * nothing and have not read for {@code idleMs}; a live instance reads every poll, so it is never
+   * idle that long. Keeps the group's consumer list from growing with every restart.
+   */
+  Future<Void> pruneConsumers(long idleMs) {
+    return redis.send(Request.cmd(Command.XINFO).arg("CONSUMERS").arg(stream).arg(GROUP)).compose(r -> {
+      List<Future<Response>> removed = new ArrayList<>();
+      if (r != null) {
+        for (Response consumer : r) {
+          Map<String, String> info = fields(consumer);
+          String name = info.get("name");
+          long pending = Long.parseLong(info.getOrDefault("pending", "1"));
+          long idle = Long.parseLong(info.getOrDefault("idle", "0"));
+          if (name != null && pending == 0 && idle > idleMs) {
+            removed.add(redis.send(Request.cmd(Command.XGROUP).arg("DELCONSUMER").arg(stream).arg(GROUP).arg(name)));
+          }
+        }
+      }
+      return Future.join(removed).<Void>mapEmpty();
+    });
+  }
+
+  /** A RESP3 map or a RESP2 flat list of name/value pairs, as strings. */
+  private static Map<String, String> fields(Response r) {
+    Map<String, String> out = new HashMap<>();
+    try {
+      var names = r.getKeys();
+      if (names != null && !names.isEmpty()) {
+        for (String n : names) out.put(n, r.get(n) == null ? null : r.get(n).toString());
+        return out;
+      }
+    } catch (RuntimeException notAMap) {
+      // a flat list: below
+    }
+    for (int i = 0; i + 1 < r.size(); i += 2) out.put(r.get(i).toString(), r.get(i + 1) == null ? null : r.get(i + 1).toString());
+    return out;
   }
 
   Future<Void> add(String connection, String message) {

@@ -53,7 +53,21 @@ public final class Forwarder {
     /** 10 tries over about 20 minutes (1 s doubling, capped at 5 min); an in-flight entry is taken over after 1 min. */
     public static final Policy DEFAULT = new Policy(Duration.ofSeconds(5), Duration.ofSeconds(3), Duration.ofMillis(500),
         Duration.ofSeconds(1), Duration.ofMinutes(5), 10, Duration.ofMinutes(1));
+
+    public Policy {
+      // An entry still being delivered must not be taken over, or the owner would get it twice.
+      if (reclaimAfter.compareTo(requestTimeout.multipliedBy(2)) < 0) {
+        throw new IllegalArgumentException("reclaimAfter must be at least twice requestTimeout");
+      }
+      if (attempts < 1) throw new IllegalArgumentException("attempts must be at least 1");
+    }
   }
+
+  /** Entries read per target and round; a full batch starts the next round at once (a backlog drains without waiting). */
+  static final int BATCH = 32;
+
+  /** A consumer (an earlier run) idle this long with nothing pending is removed from the group. */
+  static final Duration CONSUMER_IDLE = Duration.ofHours(1);
 
   /** One configured target of one connection, with its crypto (the target's token and key, the account's appid). */
   record Target(String id, String connection, ForwardTarget config, WeChatMessageCrypto crypto, String host,
@@ -214,7 +228,10 @@ public final class Forwarder {
   /** Drains every async queue from this instance every {@code policy.poll}: due retries, abandoned entries, new entries. */
   public Future<Void> startWorkers() {
     List<Future<Void>> groups = new ArrayList<>();
-    for (Target t : all) groups.add(t.queue().ensureGroup());
+    for (Target t : all) {
+      groups.add(t.queue().ensureGroup().compose(v -> t.queue().pruneConsumers(CONSUMER_IDLE.toMillis())
+          .recover(e -> Future.succeededFuture()))); // tidying only: never stops the start
+    }
     return Future.join(groups).<Void>mapEmpty().onSuccess(v -> {
       for (Target t : all) {
         timers.add(vertx.setPeriodic(0, policy.poll().toMillis(), id -> tick(t)));
@@ -233,19 +250,24 @@ public final class Forwarder {
     busy.put(t.id(), true);
     ForwardQueue q = t.queue();
     q.promote(System.currentTimeMillis(), 100)
-        .compose(n -> q.reclaim(consumer, policy.reclaimAfter().toMillis(), 16))
-        .compose(reclaimed -> q.read(consumer, 16).map(fresh -> {
+        .compose(n -> q.reclaim(consumer, policy.reclaimAfter().toMillis(), BATCH))
+        .compose(reclaimed -> q.read(consumer, BATCH).map(fresh -> {
           List<ForwardQueue.Item> items = new ArrayList<>(reclaimed);
           items.addAll(fresh);
           return items;
         }))
-        .compose(items -> Future.join(items.stream().map(item -> deliver(t, item)).toList()))
-        .compose(v -> q.backlog()).onSuccess(t.backlog()::set)
+        .compose(items -> Future.join(items.stream().map(item -> deliver(t, item)).toList()).map(items.size()))
+        .compose(n -> q.backlog().map(backlog -> {
+          t.backlog().set(backlog);
+          return n;
+        }))
         .onComplete(done -> {
           busy.put(t.id(), false);
           if (done.failed() && !stopped) {
             log.atDebug().addKeyValue("target", t.host()).addKeyValue("reason", String.valueOf(done.cause().getMessage()))
                 .log("forward queue not drained this round");
+          } else if (done.succeeded() && done.result() >= BATCH && !stopped) {
+            vertx.runOnContext(v -> tick(t));
           }
         });
   }

@@ -60,7 +60,8 @@ class ForwardingTest {
   /** Short timings so retries and take-overs happen within a test. */
   static final class Policy {
     static Forwarder.Policy of(int attempts, Duration reclaimAfter) {
-      return new Forwarder.Policy(Duration.ofSeconds(2), Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofMillis(200),
+      Duration request = reclaimAfter.dividedBy(2).compareTo(Duration.ofSeconds(2)) < 0 ? reclaimAfter.dividedBy(2) : Duration.ofSeconds(2);
+      return new Forwarder.Policy(request, Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofMillis(200),
           Duration.ofMillis(400), attempts, reclaimAfter);
     }
   }
@@ -327,12 +328,29 @@ class ForwardingTest {
         ? io.vertx.core.Promise.<String>promise().future() : Future.succeededFuture("success"));
     Forwarder stuck = new Forwarder(vertx, config, redis, keys(), metrics,
         new Forwarder.Policy(Duration.ofMinutes(5), Duration.ofSeconds(3), Duration.ofMillis(100), Duration.ofMillis(200),
-            Duration.ofMillis(400), 5, Duration.ofMinutes(5)));
+            Duration.ofMillis(400), 5, Duration.ofMinutes(10)));
     workers(stuck);
     await(stuck.enqueue("mp", WeChatXml.build(text("600", "taken over")), new JsonObject().put("msgType", "text")));
     eventually(() -> assertThat(calls.get()).isEqualTo(1));
     workers(new Forwarder(vertx, config, redis, keys(), metrics, Policy.of(5, Duration.ofMillis(500))));
     eventually(() -> assertThat(calls.get()).isEqualTo(2));
+  }
+
+  @Test
+  void consumersOfEarlierRunsAreRemovedOnlyWhenTheyHoldNothing() {
+    ForwardQueue q = new ForwardQueue(redis, keys(), "prunetest0000000");
+    await(q.ensureGroup());
+    await(q.add("mp", "<xml><MsgId>1</MsgId></xml>"));
+    assertThat(await(q.read("holder", 10))).hasSize(1); // holds one entry, unfinished
+    assertThat(await(q.read("empty", 10))).isEmpty();   // holds nothing
+    sleep(20);
+    await(q.pruneConsumers(5));
+    var names = new ArrayList<String>();
+    for (var c : await(redis.send(io.vertx.redis.client.Request.cmd(io.vertx.redis.client.Command.XINFO).arg("CONSUMERS")
+        .arg(keys().inSlot("forward:prunetest0000000", "stream")).arg(ForwardQueue.GROUP)))) {
+      names.add(c.get("name").toString());
+    }
+    assertThat(names).containsExactly("holder");
   }
 
   @Test
