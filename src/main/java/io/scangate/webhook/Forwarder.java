@@ -219,6 +219,8 @@ public final class Forwarder {
     String absolute = url + (url.contains("?") ? "&" : "?") + query;
     return web.postAbs(absolute).timeout(timeoutMs).putHeader("Content-Type", "text/xml; charset=utf-8")
         .sendBuffer(Buffer.buffer(body))
+        // The request's own timeout is one of silence; this bounds the whole exchange (a trickling server too).
+        .timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
         .compose(r -> r.statusCode() / 100 == 2 ? Future.succeededFuture(r)
             : Future.failedFuture(new IllegalStateException("target answered HTTP " + r.statusCode())));
   }
