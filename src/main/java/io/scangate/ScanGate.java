@@ -39,6 +39,8 @@ import io.scangate.token.UserRoutes;
 import io.scangate.token.VerifyRoutes;
 import io.scangate.officialaccount.ConfirmLinkRoutes;
 import io.scangate.officialaccount.OfficialAccountReactor;
+import io.scangate.webhook.ForwardVerticle;
+import io.scangate.webhook.Forwarder;
 import io.scangate.webhook.WebhookRoutes;
 import io.scangate.webhook.WebhookVerticle;
 import io.vertx.core.DeploymentOptions;
@@ -144,6 +146,7 @@ public final class ScanGate {
     LoginService login = LoginService.proxy(vertx);
     AvatarServiceImpl avatars = new AvatarServiceImpl(config, infra.postgres(), new QrSessions(vertx), tokens.verifier(),
         new RateLimiter(infra.redis(), infra.keys()));
+    Forwarder forwarder = new Forwarder(vertx, config, infra.redis(), infra.keys(), infra.metrics(), Forwarder.Policy.DEFAULT);
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
@@ -158,7 +161,7 @@ public final class ScanGate {
         new AuthingApiRoutes(config, login, tokens.verifier()),
         new AuthingMiniProgramRoutes(config, login),
         new ConfirmLinkRoutes(vertx, config, login),
-        new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD)));
+        new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD, forwarder)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
     if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));
@@ -168,6 +171,7 @@ public final class ScanGate {
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
         .compose(v -> deployOne(new AvatarVerticle(avatars)))
         .compose(v -> deployOne(new WebhookVerticle(config, users, new OfficialAccountReactor(login), infra.dev())))
+        .compose(v -> deployOne(new ForwardVerticle(forwarder)))
         .compose(v -> deployHttp(options, routes))
         .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
   }

@@ -57,8 +57,15 @@ public final class WebhookRoutes implements Routes {
   private final PushLedger ledger;
   private final Duration hold;
   private final Map<String, Account> accounts = new HashMap<>();
+  private final Forwarder forwarder;
 
   public WebhookRoutes(Vertx vertx, ScanGateConfig config, Redis redis, RedisKeys keys, Duration hold) {
+    this(vertx, config, redis, keys, hold, null);
+  }
+
+  /** With {@code forwarder} (null: none), every first-seen push is also passed on to the connection's {@code forwardTo}. */
+  public WebhookRoutes(Vertx vertx, ScanGateConfig config, Redis redis, RedisKeys keys, Duration hold, Forwarder forwarder) {
+    this.forwarder = forwarder;
     this.vertx = vertx;
     this.config = config;
     this.ledger = new PushLedger(redis, keys, config.webhook().maxClockSkew());
@@ -167,6 +174,7 @@ public final class WebhookRoutes implements Routes {
     if (from == null || from.isBlank() || msgType == null || msgType.isBlank()) throw invalidMessage();
 
     JsonObject event = WeChatEvents.of(c.identifier(), fields);
+    String plaintext = message; // what is forwarded: the decrypted message, re-encrypted per target
     String signatureId = Hashes.sha256Hex(timestamp + ":" + nonce + ":" + signature.toLowerCase(Locale.ROOT));
     String bodyHash = sha256Hex(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
     String eventId = eventId(fields);
@@ -178,7 +186,8 @@ public final class WebhookRoutes implements Routes {
               "This signature was already used with another body"));
           case RETRY, DUPLICATE -> Future.succeededFuture((String) null);
           case NEW -> act(event, deadline).recover(e -> ledger.release(c.identifier(), signatureId, eventId)
-              .transform(released -> Future.failedFuture(new Unprocessed())));
+                  .transform(released -> Future.<String>failedFuture(new Unprocessed())))
+              .compose(reply -> forward(c.identifier(), plaintext, event, reply, deadline));
         })
         .onSuccess(reply -> answer(ctx, account, reply, timestamp, nonce))
         .onFailure(e -> {
@@ -195,6 +204,23 @@ public final class WebhookRoutes implements Routes {
     long left = Math.max(1, deadline - System.currentTimeMillis());
     return vertx.eventBus().<JsonObject>request(WebhookVerticle.ADDRESS, event, new DeliveryOptions().setSendTimeout(left))
         .map(m -> m.body().getString("reply"));
+  }
+
+  /**
+   * Passes a first-seen push on to the connection's {@code forwardTo} (docs/forwarding.md): queued
+   * for async targets (durable in Redis before WeChat is answered); for a non-login push without a
+   * reply of ours, a proxy target's passive reply, waited for at most the proxy wait. Forwarding
+   * never fails the push: WeChat gets its answer whatever the owner's server does.
+   */
+  private Future<String> forward(String connection, String message, JsonObject event, String reply, long deadline) {
+    if (forwarder == null) return Future.succeededFuture(reply);
+    long left = Math.max(1, deadline - System.currentTimeMillis());
+    Future<Void> queued = forwarder.enqueue(connection, message, event).timeout(left, TimeUnit.MILLISECONDS)
+        .recover(e -> Future.succeededFuture());
+    if (reply != null || !forwarder.proxies(connection, event)) return queued.map(reply);
+    long wait = Math.max(1, Math.min(forwarder.proxyWaitMs(), deadline - System.currentTimeMillis() - 100));
+    Future<String> owner = forwarder.proxy(connection, message, wait);
+    return Future.join(queued, owner).transform(done -> Future.succeededFuture(owner.result()));
   }
 
   /** Runs {@code op} until it succeeds or the deadline passes (Redis down: retry quietly rather than answer an error). */
