@@ -48,7 +48,7 @@ public class QrImageBench {
 
   @Setup
   public void setUp() throws Exception {
-    content = "https://login.example.com/qr/" + QrIds.scene();
+    content = "https://login.example.com/qr/" + QrIds.scene(QrIds.newTag());
     logoImage = logo.equals("none") ? null : pngLogo(Integer.parseInt(logo));
     byte[] png = QrImages.png(content, logoImage);
     if (ImageIO.read(new ByteArrayInputStream(png)).getWidth() != QrImages.SIZE) throw new IllegalStateException("bad image");

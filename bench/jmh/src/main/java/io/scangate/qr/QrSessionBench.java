@@ -44,10 +44,12 @@ public class QrSessionBench {
   @Setup
   public void setUp() {
     long now = System.currentTimeMillis();
-    String scene = QrIds.scene();
+    String tag = QrIds.newTag();
+    String scene = QrIds.scene(tag);
+    String sessionId = QrIds.sessionId(tag);
     Map<String, String> h = new HashMap<>();
     // The fields QrSessionStore.create writes, with real-sized identifiers.
-    h.put("sessionId", QrIds.sessionId());
+    h.put("sessionId", sessionId);
     h.put("status", status);
     h.put("appId", "demo");
     h.put("connection", "wechat-mini-qr");
@@ -66,7 +68,7 @@ public class QrSessionBench {
     h.put("unionid", scanned ? "o6_bmasdasdsad6_2sgVt7hMZOPfL" : "");
     h.put("nickname", scanned ? "微信用户" : "");
     h.put("avatarUrl", scanned ? "https://thirdwx.qlogo.cn/mmopen/vi_32/POgEwh4mIHO4nibH0KlMECNjjGxQUq24ZEaGT4poC6icRiccVGKSyXwibcPq4BWmiaIGuG1icwxaQX6grC9VemZoJ8rg/132" : "");
-    h.put("ticket", status.equals("CONFIRMED") ? QrIds.ticket() : "");
+    h.put("ticket", status.equals("CONFIRMED") ? QrIds.ticket(sessionId) : "");
     h.put("userId", status.equals("CONFIRMED") ? "8a3f6c2e-5b1d-4e7a-9c0f-2d4b6e8a1c3f" : "");
     h.put("error", "");
     hash = h;
