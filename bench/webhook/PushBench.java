@@ -35,12 +35,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * Every push is a distinct safe-mode SCAN event (own openid and scene), signed and encrypted the
  * way WeChat does it, built before the clock starts; the gateway verifies, decrypts, parses,
  * records it in the replay ledger (dedup on) and publishes it. Loopback only, bounded in count.
- *   mvn -q -DskipTests package && java -cp target/scangate.jar bench/webhook/PushBench.java [PUSHES] [CONCURRENCY]
+ *   mvn -q -DskipTests package && java -cp target/scangate.jar bench/webhook/PushBench.java [PUSHES] [CONCURRENCY] [WARMUP]
  */
 public class PushBench {
   public static void main(String[] args) throws Exception {
     int pushes = args.length > 0 ? Integer.parseInt(args[0]) : 60_000;
     int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    // Pushes sent before the measured ones: the JIT compiles the path meanwhile (without them, the
+    // compiler threads' CPU is most of what a short run measures).
+    int warmup = args.length > 2 ? Integer.parseInt(args[2]) : 30_000;
     Map<String, String> env = new HashMap<>(System.getenv());
     String yaml = Files.readString(Path.of("conf/dev.yaml"));
     var config = ConfigLoader.parse(yaml, Path.of("conf"), env, ConfigLoader.Profile.dev(null, 0, io.scangate.dev.FreePort::find))
@@ -56,8 +59,8 @@ public class PushBench {
 
     System.out.println("building " + pushes + " distinct safe-mode pushes...");
     String run = Long.toString(System.nanoTime(), 36);
-    List<String[]> requests = new ArrayList<>(pushes);
-    for (int i = 0; i < pushes; i++) {
+    List<String[]> requests = new ArrayList<>(warmup + pushes);
+    for (int i = 0; i < warmup + pushes; i++) {
       String timestamp = Long.toString(System.currentTimeMillis() / 1000);
       String nonce = Integer.toString(100_000_000 + i);
       String openid = "o-bench-" + run + "-" + i;
@@ -78,16 +81,33 @@ public class PushBench {
 
     HttpClient client = vertx.createHttpClient(new HttpClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(gateway.port())
         .setKeepAlive(true), new PoolOptions().setHttp1MaxSize(concurrency));
+    if (warmup > 0) {
+      System.out.println("warming up with " + warmup + " pushes...");
+      CountDownLatch warm = new CountDownLatch(concurrency);
+      Map<String, AtomicInteger> warmOutcomes = new ConcurrentHashMap<>();
+      List<String[]> first = requests.subList(0, warmup);
+      AtomicInteger warmNext = new AtomicInteger();
+      for (int c = 0; c < concurrency; c++) sendNext(client, first, warmNext, new AtomicLong(), warmOutcomes, warm);
+      warm.await(600, TimeUnit.SECONDS);
+      System.out.println("warm-up answers: " + new TreeMap<>(warmOutcomes));
+    }
+    requests = requests.subList(warmup, requests.size());
     Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
     AtomicInteger next = new AtomicInteger();
     AtomicLong done = new AtomicLong();
     CountDownLatch finished = new CountDownLatch(concurrency);
+    var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+    long cpuStarted = os.getProcessCpuTime();
     long started = System.nanoTime();
     for (int c = 0; c < concurrency; c++) sendNext(client, requests, next, done, outcomes, finished);
     finished.await(600, TimeUnit.SECONDS);
     double seconds = (System.nanoTime() - started) / 1e9;
-    System.out.printf("pushes=%d concurrency=%d seconds=%.2f pushesPerSecond=%.0f outcomes=%s cpus=%d%n",
-        done.get(), concurrency, seconds, done.get() / seconds, new TreeMap<>(outcomes), Runtime.getRuntime().availableProcessors());
+    double cpuSeconds = (os.getProcessCpuTime() - cpuStarted) / 1e9;
+    // CPU of this JVM (gateway and load client together) per push, and how busy it kept the cores:
+    // well under the core count means the pushes waited on something (Redis, a queue), not on CPU.
+    System.out.printf("pushes=%d concurrency=%d seconds=%.2f pushesPerSecond=%.0f outcomes=%s cpus=%d jvmCpuPerPush=%.0fus jvmCoresBusy=%.2f%n",
+        done.get(), concurrency, seconds, done.get() / seconds, new TreeMap<>(outcomes), Runtime.getRuntime().availableProcessors(),
+        cpuSeconds * 1e6 / Math.max(1, done.get()), cpuSeconds / seconds);
     gateway.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
