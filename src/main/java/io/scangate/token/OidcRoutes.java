@@ -25,7 +25,9 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * The OAuth/OIDC surface under {@code /oidc} (CONTRACT section 6): the JWK set, the token
- * endpoint (refresh_token grant), introspection (RFC 7662), revocation (RFC 7009) and userinfo.
+ * endpoint (refresh_token and authorization_code grants), introspection (RFC 7662), revocation
+ * (RFC 7009), userinfo, the authorization endpoint with its single sign-on cookie, and
+ * RP-initiated logout; plus {@code /login?app_id=} on the root router ({@link #directLogin()}).
  * Errors are RFC 6749's {@code {error, error_description}} (this surface's {@link ErrorShape}).
  * Thin adapters: they authenticate the client, then call {@link TokenService} on the bus; the
  * JWK set and userinfo's token check are answered from this instance's memory.
@@ -37,15 +39,15 @@ public final class OidcRoutes implements Routes {
   /** How long verifiers may cache the JWK set; they refetch it when they meet an unknown kid. */
   static final int JWKS_MAX_AGE_SECONDS = 300;
 
+  /** The single sign-on cookie's name ({@code __Host-} in front when the public URL is https). */
+  public static final String SSO_COOKIE = "scangate_sso";
+
   private final TokenService tokens;
   private final KeyRing keys;
   private final TokenVerifier verifier;
   private final UserStore users;
   private final ScanGateConfig config;
   private final io.scangate.login.LoginService login;
-  /** The single sign-on cookie's name ({@code __Host-} in front when the public URL is https). */
-  public static final String SSO_COOKIE = "scangate_sso";
-
   private final SsoSessions sso;
   private final String ssoCookie;
   private final boolean secureCookie;
