@@ -3,7 +3,8 @@
 //   openid-client discovers the provider, refreshes with client_secret_basic (validating the new
 //                 id token: signature from the JWKS, RS256 as discovery says, iss, aud) and
 //                 fetches userinfo, then runs the authorization code flow with PKCE (S256, state,
-//                 nonce, RFC 9207 iss) through /oidc/auth, the sandbox phone confirming the scan.
+//                 nonce, RFC 9207 iss) through /oidc/auth, the sandbox phone confirming the scan,
+//                 and RP-initiated logout (end_session_endpoint), which ends the single sign-on session.
 // Usage: node oidc-clients.mjs BASE_URL   (prints one line per check; exits non-zero on failure)
 import * as jose from "jose";
 import * as client from "openid-client";
@@ -57,7 +58,16 @@ const phone = await post("/sandbox/control/miniprogram/code", {appId: "wxsandbox
 const scanned = await post(`/api/v1/miniprogram/qr/${session.scene}/scan`, {connection: "wechat-mini-qr", code: phone.code});
 await post(`/api/v1/miniprogram/qr/${session.scene}/confirm`, {scanToken: scanned.scanToken});
 const confirmed = await (await fetch(`${base}/api/v1/qr/sessions/${session.sessionId}`)).json();
-const done = await post("/oidc/auth/complete", {authRequest, ticket: confirmed.ticket});
+const completed = await fetch(base + "/oidc/auth/complete", {method: "POST", headers: {"Content-Type": "application/json"},
+  body: JSON.stringify({authRequest, ticket: confirmed.ticket})});
+if (!completed.ok) throw new Error(`/oidc/auth/complete: ${completed.status} ${await completed.text()}`);
+const done = await completed.json();
+// The scan started a single sign-on session: a first-party, HttpOnly, SameSite=Lax cookie.
+const ssoCookie = completed.headers.getSetCookie().find((c) => c.startsWith("scangate_sso="));
+if (!ssoCookie || !/^scangate_sso=[A-Za-z0-9_-]{43};/.test(ssoCookie) || !/HttpOnly/i.test(ssoCookie)
+    || !/SameSite=Lax/i.test(ssoCookie)) {
+  throw new Error("no single sign-on cookie: " + ssoCookie);
+}
 const codeTokens = await client.authorizationCodeGrant(config, new URL(done.redirect),
     {pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true});
 const codeClaims = codeTokens.claims();
@@ -65,4 +75,12 @@ if (codeClaims.azp !== "demo" || typeof codeClaims.auth_time !== "number") {
   throw new Error("id token without azp/auth_time: " + JSON.stringify(codeClaims));
 }
 console.log(`openid-client completed the code flow with PKCE: sub ${codeClaims.sub}`);
+// RP-initiated logout as openid-client builds it: the gateway ends the single sign-on session and clears its cookie.
+const logoutUrl = client.buildEndSessionUrl(config, {id_token_hint: codeTokens.id_token});
+const loggedOut = await fetch(logoutUrl, {redirect: "manual", headers: {Cookie: ssoCookie.split(";")[0]}});
+const cleared = loggedOut.headers.getSetCookie().find((c) => c.startsWith("scangate_sso="));
+if (loggedOut.status !== 200 || !cleared || !/Max-Age=0/i.test(cleared)) {
+  throw new Error(`logout: ${loggedOut.status} ${cleared} ${await loggedOut.text()}`);
+}
+console.log("openid-client logged out: the single sign-on session is over");
 console.log("OIDC clients: OK");

@@ -17,6 +17,7 @@ import io.scangate.ops.Lifecycle;
 import io.scangate.ops.Metrics;
 import io.scangate.ops.MetricsRoutes;
 import io.scangate.login.LoginPipeline;
+import io.scangate.login.SsoSessions;
 import io.scangate.login.LoginService;
 import io.scangate.login.LoginVerticle;
 import io.scangate.miniprogram.MiniProgramRoutes;
@@ -141,12 +142,14 @@ public final class ScanGate {
     qrHub = new QrSessionVerticle(config.redis(), qrStore, infra.metrics());
     WeChatClient wechat = new WeChatClient(infra);
     QrContentSource qrContent = new QrContentSource(vertx, config, wechat, infra.redis(), infra.keys());
+    SsoSessions sso = new SsoSessions(infra.redis(), infra.keys(), config.tokens().ssoSessionTtl());
     LoginPipeline pipeline = new LoginPipeline(config, new QrSessions(vertx), TokenService.proxy(vertx), users, wechat, qrContent,
-        new RateLimiter(infra.redis(), infra.keys()));
+        new RateLimiter(infra.redis(), infra.keys()), sso);
     LoginService login = LoginService.proxy(vertx);
     AvatarServiceImpl avatars = new AvatarServiceImpl(config, infra.postgres(), new QrSessions(vertx), tokens.verifier(),
         new RateLimiter(infra.redis(), infra.keys()));
     Forwarder forwarder = new Forwarder(vertx, config, infra.redis(), infra.keys(), infra.metrics(), Forwarder.Policy.DEFAULT);
+    OidcRoutes oidc = new OidcRoutes(TokenService.proxy(vertx), tokens, login, sso);
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
@@ -155,7 +158,8 @@ public final class ScanGate {
             new WaiterCaps(infra.redis(), infra.keys(), config.rateLimits().waitersPerSession(), config.rateLimits().waitersPerIp())),
         new MiniProgramRoutes(config, login),
         OidcRoutes.discovery(config),
-        new OidcRoutes(TokenService.proxy(vertx), tokens, login),
+        oidc,
+        oidc.directLogin(),
         new UserRoutes(tokens),
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),

@@ -12,7 +12,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Node's standard OIDC libraries on their defaults against the shaded jar in start-dev:
  * {@code jose} verifies our tokens from the JWK set, {@code openid-client} (current major)
- * discovers, refreshes (validating the id token) and reads userinfo (src/test/e2e/oidc-clients.mjs).
+ * discovers, refreshes (validating the id token), reads userinfo, runs the code flow with PKCE and logs out
+ * (src/test/e2e/oidc-clients.mjs).
  * Runs with -Pe2e.
  */
 class OidcClientsE2EIT {
@@ -35,6 +36,7 @@ class OidcClientsE2EIT {
       assertThat(output).contains("jose verified the access token: alg RS256")
           .contains("openid-client refreshed and validated the id token")
           .contains("openid-client completed the code flow with PKCE")
+          .contains("openid-client logged out: the single sign-on session is over")
           .contains("OIDC clients: OK");
       jar.stop();
     }

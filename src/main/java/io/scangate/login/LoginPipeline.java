@@ -44,11 +44,13 @@ public final class LoginPipeline implements LoginService {
   private final WeChatClient wechat;
   private final QrContentSource qrContent;
   private final RateLimiter rateLimiter;
+  private final SsoSessions sso;
   private final String ownOrigin;
 
   public LoginPipeline(ScanGateConfig config, QrSessions sessions, TokenService tokens, UserStore users, WeChatClient wechat,
-                       QrContentSource qrContent, RateLimiter rateLimiter) {
+                       QrContentSource qrContent, RateLimiter rateLimiter, SsoSessions sso) {
     this.config = config;
+    this.sso = sso;
     this.sessions = sessions;
     this.tokens = tokens;
     this.users = users;
@@ -237,9 +239,58 @@ public final class LoginPipeline implements LoginService {
         long authTime = System.currentTimeMillis() / 1000;
         return tokens.issueAuthorizationCode(requestId, grant.userId(), authTime)
             .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
+                // The scan starts a single sign-on session; the route puts its id in the browser's cookie.
+                .compose(v -> sso.start(grant.userId(), grant.connection(), authTime))
+                .map(ssoSession -> new JsonObject().put("redirect", authorizationResponse(issued)).put("ssoSession", ssoSession)));
+      });
+    }));
+  }
+
+  @Override
+  public Future<JsonObject> authorizeFromSession(String requestId, String ssoSession, String clientIp) {
+    return Failures.forBus(tokens.authorizationRequest(requestId).compose(request -> {
+      Application app = application(request.getString("clientId"));
+      String prompt = java.util.Objects.requireNonNullElse(request.getString("prompt"), "");
+      Integer maxAge = request.getInteger("maxAge");
+      // OIDC Core 3.1.2.1: prompt=login (and select_account, a choice only a scan can make) and max_age=0 want a scan.
+      if (prompt.contains("login") || prompt.contains("select_account")) throw loginRequired("the request asks for a fresh login");
+      if (maxAge != null && maxAge == 0) throw loginRequired("max_age=0 asks for a fresh login");
+      // RFC 8252 8.6: any local app can claim a loopback redirect; only a scan shows the user who asks.
+      if (request.getBoolean("loopbackRedirect", false)) throw loginRequired("a loopback redirect_uri needs a scan");
+      return sso.find(ssoSession).compose(session -> {
+        if (session == null) throw loginRequired("there is no single sign-on session");
+        if (!app.enables(session.connection())
+            || request.getString("connection") != null && !request.getString("connection").equals(session.connection())) {
+          throw loginRequired("the single sign-on session was made with a connection this request does not use");
+        }
+        if (maxAge != null && System.currentTimeMillis() / 1000 - session.authTime() > maxAge) {
+          throw loginRequired("the last scan is older than max_age");
+        }
+        LoginContext context = new LoginContext(app.appId(), clientIp);
+        return sessionUser(session)
+            .compose(user -> tokens.issueAuthorizationCode(requestId, user.id(), session.authTime()))
+            .compose(issued -> users.audit("oidc_authorize", "success", session.userId(), session.connection(), context,
+                    new JsonObject().put("sso", true))
                 .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))));
       });
     }));
+  }
+
+  /**
+   * The user a single sign-on session answers for, as the pipeline sees them now: a user who no
+   * longer exists (and, with administration, a blocked one) needs a new login.
+   */
+  private Future<User> sessionUser(SsoSessions.Session session) {
+    return users.find(session.userId()).recover(e -> {
+      ApiException refused = ApiException.from(e);
+      return refused != null && refused.status() == 404
+          ? Future.failedFuture(loginRequired("the single sign-on session's user no longer exists")) : Future.failedFuture(e);
+    });
+  }
+
+  /** The one refusal of {@link #authorizeFromSession}: the browser has to scan. */
+  private static ApiException loginRequired(String why) {
+    return ApiException.badRequest("login_required", "No login without a scan: " + why);
   }
 
   /** {@code redirect_uri} with {@code code}, {@code state} and {@code iss} added to its query (RFC 6749 4.1.2, RFC 9207). */

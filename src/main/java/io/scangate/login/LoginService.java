@@ -11,7 +11,7 @@ import io.vertx.serviceproxy.ServiceProxyBuilder;
 /**
  * The one login pipeline, on the event bus at {@value #ADDRESS}. Every door — the browser's QR
  * session, the mini program's scan/confirm/cancel and silent login, the Authing-compatible API
- * and the OIDC code flow today; the Official Account webhook and the admin page next — calls these
+ * and the OIDC code flow (with single sign-on) today; the Official Account webhook and the admin page next — calls these
  * methods and only shapes their answers. Results are the JSON the contract shows; refusals are
  * {@link io.scangate.error.ApiException}s with codes from {@code docs/errors.md}.
  */
@@ -87,9 +87,22 @@ public interface LoginService {
    * The OIDC code flow's last step: a confirmed login's ticket, for the {@code /oidc/auth}
    * request saved under {@code requestId} (the ticket must be of that request's client), is used
    * up for an authorization code: {@code {"redirect": "<redirect_uri>?code=...&state=...&iss=..."}}
-   * (RFC 9207's {@code iss}).
+   * (RFC 9207's {@code iss}), plus {@code "ssoSession"}: the id of the single sign-on session the
+   * scan starts ({@link SsoSessions}), for the browser's cookie only.
    */
   Future<JsonObject> authorizeWithTicket(String requestId, String ticket, String clientIp, @Nullable String origin);
+
+  /**
+   * Single sign-on: answers the {@code /oidc/auth} request saved under {@code requestId} from the
+   * browser's single sign-on session, without a scan, with {@code {"redirect"}} as
+   * {@link #authorizeWithTicket} does; the code's {@code auth_time} is the session's scan. Only
+   * when the session is live, was made with a connection the request's application enables (the
+   * one the request names, if it names one), its user may still log in, the request's
+   * {@code redirect_uri} is not a loopback one (RFC 8252 8.6), and neither {@code prompt}
+   * ({@code login}, {@code select_account}) nor {@code max_age} asks for a newer scan. Otherwise
+   * 400 {@code login_required} (the message says why) and the request stays unused.
+   */
+  Future<JsonObject> authorizeFromSession(String requestId, String ssoSession, String clientIp);
 
   /**
    * The Official Account webhook's door: a {@code subscribe} (EventKey {@code qrscene_<scene>}) or

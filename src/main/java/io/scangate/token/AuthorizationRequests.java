@@ -118,7 +118,10 @@ final class AuthorizationRequests {
     }
     JsonObject request = new JsonObject().put("clientId", clientId).put("redirectUri", redirectUri)
         .put("scope", scope).put("state", state).put("nonce", nonce).put("codeChallenge", challenge)
-        .put("connection", connection);
+        .put("connection", connection)
+        // What single sign-on needs to decide whether a session may answer (LoginService.authorizeFromSession).
+        .put("prompt", prompt == null ? null : prompt.trim()).put("maxAge", maxAge == null ? null : Integer.valueOf(maxAge))
+        .put("loopbackRedirect", isLoopback(redirectUri));
     return new Valid(app, request, prompt);
   }
 
@@ -152,6 +155,15 @@ final class AuthorizationRequests {
       }
     }
     return false;
+  }
+
+  /** A loopback redirect URI (RFC 8252 7.3): any local program can listen there. One that does not parse counts as one. */
+  static boolean isLoopback(String uri) {
+    try {
+      return isLoopback(new URI(uri));
+    } catch (Exception e) {
+      return true;
+    }
   }
 
   static boolean isLoopback(URI uri) {

@@ -7,6 +7,11 @@ import io.scangate.http.ErrorHandlers;
 import io.scangate.http.ErrorShape;
 import io.scangate.http.Routes;
 import io.scangate.identity.UserStore;
+import io.scangate.login.SsoSessions;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.http.Cookie;
+import io.vertx.core.http.CookieSameSite;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.CorsHandler;
@@ -20,7 +25,9 @@ import io.vertx.ext.web.RoutingContext;
 
 /**
  * The OAuth/OIDC surface under {@code /oidc} (CONTRACT section 6): the JWK set, the token
- * endpoint (refresh_token grant), introspection (RFC 7662), revocation (RFC 7009) and userinfo.
+ * endpoint (refresh_token and authorization_code grants), introspection (RFC 7662), revocation
+ * (RFC 7009), userinfo, the authorization endpoint with its single sign-on cookie, and
+ * RP-initiated logout; plus {@code /login?app_id=} on the root router ({@link #directLogin()}).
  * Errors are RFC 6749's {@code {error, error_description}} (this surface's {@link ErrorShape}).
  * Thin adapters: they authenticate the client, then call {@link TokenService} on the bus; the
  * JWK set and userinfo's token check are answered from this instance's memory.
@@ -32,16 +39,26 @@ public final class OidcRoutes implements Routes {
   /** How long verifiers may cache the JWK set; they refetch it when they meet an unknown kid. */
   static final int JWKS_MAX_AGE_SECONDS = 300;
 
+  /** The single sign-on cookie's name ({@code __Host-} in front when the public URL is https). */
+  public static final String SSO_COOKIE = "scangate_sso";
+
   private final TokenService tokens;
   private final KeyRing keys;
   private final TokenVerifier verifier;
   private final UserStore users;
   private final ScanGateConfig config;
   private final io.scangate.login.LoginService login;
+  private final SsoSessions sso;
+  private final String ssoCookie;
+  private final boolean secureCookie;
 
-  public OidcRoutes(TokenService tokens, TokenManager local, io.scangate.login.LoginService login) {
+  public OidcRoutes(TokenService tokens, TokenManager local, io.scangate.login.LoginService login, SsoSessions sso) {
     this.tokens = tokens;
     this.login = login;
+    this.sso = sso;
+    this.secureCookie = local.config().server().publicUrl().startsWith("https:");
+    // __Host-: the browser keeps it only if Secure, Path=/ and no Domain, so no sibling host can plant one.
+    this.ssoCookie = secureCookie ? "__Host-" + SSO_COOKIE : SSO_COOKIE;
     this.keys = local.keys();
     this.verifier = local.verifier();
     this.users = local.users();
@@ -95,7 +112,9 @@ public final class OidcRoutes implements Routes {
    * Redirects only to a {@code post_logout_redirect_uri} registered (exactly) in the
    * {@code postLogoutRedirectUris} of the client named by a valid {@code id_token_hint} (expired
    * ones are accepted, as the specification allows) or by {@code client_id}; anything doubtful
-   * gets a page, never a redirect. There is no single sign-on session to end yet.
+   * gets a page, never a redirect. A request that passes ends the browser's single sign-on
+   * session (in Redis, so on every instance) and clears its cookie; one that is refused changes
+   * nothing.
    */
   private void logout(RoutingContext ctx, io.vertx.core.MultiMap params) {
     for (String name : List.of("id_token_hint", "client_id", "post_logout_redirect_uri", "state")) {
@@ -118,7 +137,7 @@ public final class OidcRoutes implements Routes {
         });
     client.onSuccess(appId -> {
       if (redirect == null) {
-        logoutPage(ctx, 200, null, null);
+        endSingleSignOn(ctx).onSuccess(v -> logoutPage(ctx, 200, null, null)).onFailure(ctx::fail);
         return;
       }
       Application app = appId == null ? null : config.application(appId).orElse(null);
@@ -130,7 +149,8 @@ public final class OidcRoutes implements Routes {
       String location = state == null ? redirect
           : redirect + (redirect.contains("?") ? "&" : "?") + "state="
               + java.net.URLEncoder.encode(state, java.nio.charset.StandardCharsets.UTF_8);
-      ctx.response().setStatusCode(302).putHeader("Location", location).putHeader("Cache-Control", "no-store").end();
+      endSingleSignOn(ctx).onSuccess(v -> ctx.response().setStatusCode(302).putHeader("Location", location)
+          .putHeader("Cache-Control", "no-store").end()).onFailure(ctx::fail);
     }).onFailure(e -> {
       if (e instanceof InvalidTokenException || e instanceof IllegalArgumentException) {
         logoutPage(ctx, 400, "invalid_request", e instanceof IllegalArgumentException ? e.getMessage()
@@ -153,8 +173,17 @@ public final class OidcRoutes implements Routes {
 
   // ---- the authorization endpoint (OIDC Core 3.1.2) ----
 
-  private void authorize(RoutingContext ctx, io.vertx.core.MultiMap params) {
-    AuthorizationRequests.Checked checked = AuthorizationRequests.check(config, params);
+  private void authorize(RoutingContext ctx, MultiMap params) {
+    authorize(ctx, AuthorizationRequests.check(config, params));
+  }
+
+  /**
+   * One path for {@code /oidc/auth} and {@code /login?app_id=}: the checked request is kept in
+   * Redis, then answered from the browser's single sign-on session when the login pipeline allows
+   * it ({@link io.scangate.login.LoginService#authorizeFromSession}), else with the login page
+   * ({@code prompt=none}: with {@code login_required}).
+   */
+  private void authorize(RoutingContext ctx, AuthorizationRequests.Checked checked) {
     if (checked instanceof AuthorizationRequests.ErrorPage page) {
       ctx.response().setStatusCode(400);
       io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(AuthorizePage.error(page.error(), page.description())),
@@ -168,11 +197,12 @@ public final class OidcRoutes implements Routes {
     }
     AuthorizationRequests.Valid valid = (AuthorizationRequests.Valid) checked;
     JsonObject request = valid.request();
-    if (valid.prompt() != null && valid.prompt().equals("none")) {
-      // No single sign-on session can answer without the user (OIDC Core 3.1.2.6).
-      redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
-          java.util.Map.of("error", "login_required", "error_description", "the user must scan to log in"),
-          request.getString("state"), config.tokens().issuer()));
+    boolean none = valid.prompt() != null && valid.prompt().trim().equals("none");
+    String session = ssoSession(ctx);
+    // prompt=login asks for a scan: not even worth asking the pipeline (which refuses it too).
+    boolean fromSession = session != null && (valid.prompt() == null || !valid.prompt().contains("login"));
+    if (none && !fromSession) {
+      loginRequired(ctx, request, "there is no single sign-on session; the user must scan to log in");
       return;
     }
     String connection = request.getString("connection");
@@ -188,10 +218,97 @@ public final class OidcRoutes implements Routes {
       return;
     }
     String chosen = connection;
-    tokens.saveAuthorizationRequest(request)
-        .onSuccess(id -> io.scangate.http.Pages.send(ctx,
-            io.vertx.core.buffer.Buffer.buffer(AuthorizePage.login(valid.app(), chosen, id)), io.scangate.http.Pages.SCRIPTED_CSP))
-        .onFailure(ctx::fail);
+    tokens.saveAuthorizationRequest(request).compose(id -> {
+      if (!fromSession) return Future.succeededFuture(id);
+      return login.authorizeFromSession(id, session, clientIp(ctx)).<String>map(answer -> {
+        redirect(ctx, answer.getString("redirect"));
+        return null;
+      }).recover(e -> {
+        io.scangate.error.ApiException refused = io.scangate.error.ApiException.from(e);
+        // The session cannot answer (gone, another connection, max_age, a loopback client, the user): a scan can.
+        if (refused == null || refused.status() >= 500) return Future.failedFuture(e);
+        if (none) {
+          loginRequired(ctx, request, refused.getMessage());
+          return Future.succeededFuture(null);
+        }
+        return Future.succeededFuture(id);
+      });
+    }).onSuccess(id -> {
+      if (id != null) {
+        io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(AuthorizePage.login(valid.app(), chosen, id)),
+            io.scangate.http.Pages.SCRIPTED_CSP);
+      }
+    }).onFailure(ctx::fail);
+  }
+
+  /** OIDC Core 3.1.2.6: {@code prompt=none} and no session may answer. */
+  private void loginRequired(RoutingContext ctx, JsonObject request, String why) {
+    redirect(ctx, io.scangate.login.LoginPipeline.withQuery(request.getString("redirectUri"),
+        java.util.Map.of("error", "login_required", "error_description", why), request.getString("state"), config.tokens().issuer()));
+  }
+
+  // ---- /login?app_id= (CONTRACT section 7) ----
+
+  /**
+   * {@code GET /login?app_id=}, the hosted login page opened directly by a site: for an
+   * application with an {@code appSecret} and a {@code callbackUrl}, the {@code /oidc/auth} request
+   * a confidential client would make for {@code redirect_uri} = {@code callbackUrl}, with
+   * {@code prompt=login}: it always asks for a scan (never answers from the single sign-on
+   * session; the scan starts a new one, as on {@code /oidc/auth}). Optional {@code state} comes
+   * back with the code; {@code connection} and {@code nonce} as on {@code /oidc/auth}.
+   */
+  public Routes directLogin() {
+    return router -> router.get("/login").handler(this::directLogin);
+  }
+
+  private void directLogin(RoutingContext ctx) {
+    MultiMap query = ctx.request().params();
+    for (String name : List.of("app_id", "state", "nonce", "connection")) {
+      if (query.getAll(name).size() > 1) {
+        authorize(ctx, new AuthorizationRequests.ErrorPage("invalid_request", "parameter " + name + " is repeated"));
+        return;
+      }
+    }
+    String appId = blankToNull(query.get("app_id"));
+    Application app = appId == null ? null : config.application(appId).orElse(null);
+    if (app == null) {
+      authorize(ctx, new AuthorizationRequests.ErrorPage("invalid_request", "app_id must name a registered application"));
+      return;
+    }
+    if (app.appSecret() == null || app.callbackUrl() == null) {
+      authorize(ctx, new AuthorizationRequests.ErrorPage("unauthorized_client",
+          "this page opened directly is for applications with an appSecret and a callbackUrl (their backend redeems the code); "
+              + "use /oidc/auth"));
+      return;
+    }
+    MultiMap params = MultiMap.caseInsensitiveMultiMap()
+        .add("client_id", app.appId()).add("redirect_uri", app.callbackUrl()).add("response_type", "code")
+        .add("scope", TokenManager.DEFAULT_SCOPE).add("prompt", "login");
+    for (String name : List.of("state", "nonce", "connection")) {
+      String value = blankToNull(query.get(name));
+      if (value != null) params.add(name, value);
+    }
+    authorize(ctx, AuthorizationRequests.check(config, params));
+  }
+
+  // ---- the single sign-on cookie ----
+
+  /** The browser's single sign-on session id, or null. */
+  private String ssoSession(RoutingContext ctx) {
+    Cookie cookie = ctx.request().getCookie(ssoCookie);
+    return cookie == null || !SsoSessions.looksLikeId(cookie.getValue()) ? null : cookie.getValue();
+  }
+
+  private Cookie cookie(String value, long maxAgeSeconds) {
+    return Cookie.cookie(ssoCookie, value).setPath("/").setHttpOnly(true).setSecure(secureCookie)
+        .setSameSite(CookieSameSite.LAX).setMaxAge(maxAgeSeconds);
+  }
+
+  /** Ends the browser's session, if it has one, and clears its cookie. */
+  private Future<Void> endSingleSignOn(RoutingContext ctx) {
+    String session = ssoSession(ctx);
+    if (ctx.request().getCookie(ssoCookie) != null) ctx.response().addCookie(cookie("", 0));
+    return session == null ? Future.succeededFuture() : sso.end(session);
   }
 
   private static void redirect(RoutingContext ctx, String location) {
@@ -208,7 +325,14 @@ public final class OidcRoutes implements Routes {
     if (requestId == null || ticket == null) {
       throw new io.scangate.error.ApiException(400, "invalid_request", "authRequest and ticket are required");
     }
+    String previous = ssoSession(ctx);
     login.authorizeWithTicket(requestId, ticket, clientIp(ctx), ctx.request().getHeader("Origin"))
+        .compose(answer -> {
+          // The new scan's session replaces the browser's previous one (another user, or a fresher scan).
+          String started = (String) answer.remove("ssoSession");
+          if (started != null) ctx.response().addCookie(cookie(started, sso.ttl().toSeconds()));
+          return (previous == null ? Future.<Void>succeededFuture() : sso.end(previous)).map(answer);
+        })
         .onSuccess(answer -> sendJson(ctx, answer.encode()))
         .onFailure(ctx::fail);
   }
