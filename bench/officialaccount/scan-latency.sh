@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Scan-to-browser latency of Official Account follow-to-login (issue 13): from the webhook POST of a
+# safe-mode SCAN push (signed and encrypted as WeChat does) to the CONFIRMED event on the waiting
+# browser's SSE stream, at several login rates, with WAITING other browsers held open (SSE).
+# One start-dev gateway (bench/officialaccount/bench.yaml), the load client in a second JVM.
+#   bench/officialaccount/scan-latency.sh   # RATES="100 300 1000" SECONDS_PER_RATE=10 WAITING=10000 WARMUP_LOGINS=3000
+# Open files: the client and the server each hold WAITING + RATE x SECONDS connections (ulimit -n).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RATES="${RATES:-100 300 1000}"
+SECONDS_PER_RATE="${SECONDS_PER_RATE:-10}"
+WAITING="${WAITING:-10000}"
+ulimit -n 200000 || true
+[ -f target/scangate.jar ] || mvn -q -DskipTests package
+export SCANGATE_REDIS_URL="${SCANGATE_REDIS_URL:-redis://127.0.0.1:6379}"
+export SCANGATE_POSTGRES_URL="${SCANGATE_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/scangate_bench_oa}"
+out="$(mktemp)"; err="$(mktemp)"
+java -Xms512m -Xmx2g -Dscangate.http.log.level=WARN -Dlogback.configurationFile=bench/logback-bench.xml \
+  -jar target/scangate.jar start-dev --config bench/officialaccount/bench.yaml --port 0 >"$out" 2>"$err" &
+server=$!
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$out" "$err"' EXIT
+for _ in $(seq 1 120); do grep -q 'ready on' "$out" && break; sleep 1; done
+base="$(grep -o 'http://[0-9.:]*' "$out" | head -n 1)"
+[ -n "$base" ] || { cat "$err"; exit 1; }
+WARMUP_LOGINS="${WARMUP_LOGINS:-3000}" timeout 1800 java -Xmx3g -cp target/scangate.jar bench/officialaccount/ScanLatencyBench.java \
+  "$base" bench/officialaccount/bench.yaml "$WAITING" "$SECONDS_PER_RATE" $RATES
