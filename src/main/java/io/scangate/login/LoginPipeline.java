@@ -215,7 +215,7 @@ public final class LoginPipeline implements LoginService {
     }).compose(consumed -> {
       var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
       LoginContext context = new LoginContext(grant.appId(), clientIp);
-      return users.find(grant.userId())
+      return notBlocked(grant.userId(), grant.connection(), context)
           .compose(user -> issue(user, grant.appId())
               .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)));
     }));
@@ -235,7 +235,8 @@ public final class LoginPipeline implements LoginService {
         var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
         // auth_time: the ticket was confirmed moments ago (it lives qr.ticketTtl at most).
         long authTime = System.currentTimeMillis() / 1000;
-        return tokens.issueAuthorizationCode(requestId, grant.userId(), authTime)
+        return notBlocked(grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
+            .compose(user -> tokens.issueAuthorizationCode(requestId, grant.userId(), authTime))
             .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
                 .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))));
       });
@@ -500,9 +501,19 @@ public final class LoginPipeline implements LoginService {
         .map(WeChatClient.PhoneNumber::purePhoneNumber);
   }
 
-  /** WeChat identity → user: linking, loginOnly (and, with administration, blocked users), audited. */
+  /** WeChat identity → user: linking, loginOnly and blocked users ({@code 403 user_blocked}), audited. */
   private Future<User> resolveUser(Connection connection, WeChatIdentity identity, LoginContext context) {
     return users.resolve(identity, connection, context);
+  }
+
+  /**
+   * The user of a confirmed ticket, unless an administrator blocked them since the scan: then
+   * {@code 403 user_blocked}, audited (the ticket is used up).
+   */
+  private Future<User> notBlocked(String userId, String connection, LoginContext context) {
+    return users.find(userId).compose(user -> !user.blocked() ? Future.succeededFuture(user)
+        : users.audit("login_refused", "refused", user.id(), connection, context, new JsonObject().put("reason", "user_blocked"))
+            .transform(v -> Future.failedFuture(UserStore.userBlocked())));
   }
 
   private Future<JsonObject> issue(User user, String appId) {
