@@ -55,8 +55,11 @@ public final class AdminRoutes implements Routes {
 
   @Override
   public void mount(Router router) {
-    router.get("/admin").handler(ctx -> ctx.response().setStatusCode(301).putHeader("Location", "/admin/").end());
-    router.get("/admin/").handler(ctx -> Pages.send(ctx, page, PAGE_CSP));
+    // A route for /admin also matches /admin/: the page lives at /admin/ (its OIDC redirect URI).
+    router.get("/admin").handler(ctx -> {
+      if (ctx.request().path().endsWith("/")) Pages.send(ctx, page, PAGE_CSP);
+      else ctx.response().setStatusCode(301).putHeader("Location", "/admin/").end();
+    });
     router.get("/admin/admin.js").handler(ctx -> asset(ctx, script, "text/javascript; charset=utf-8"));
     router.get("/admin/admin.css").handler(ctx -> asset(ctx, style, "text/css; charset=utf-8"));
     router.get("/admin/api/users").handler(ctx -> authenticated(ctx, this::listUsers));
