@@ -389,10 +389,16 @@ class AdminApiTest {
     HttpResponse<Buffer> silent = silentLogin(secondHttp, "o-mallory");
     assertThat(silent.statusCode()).isEqualTo(403);
     assertThat(silent.bodyAsJsonObject().getString("error")).isEqualTo("user_blocked");
+    // The Authing SDK's silent login: the same refusal in Authing's envelope.
+    HttpResponse<Buffer> authing = await(http.post("/connections/social/wechat-miniprogram/auth").putHeader("x-authing-app-id", "demo")
+        .sendJsonObject(new JsonObject().put("code", phoneCode("o-mallory", unionidOf("o-mallory")).getString("code"))));
+    assertThat(authing.statusCode()).isEqualTo(403);
+    assertThat(authing.bodyAsJsonObject().getString("error")).isEqualTo("user_blocked");
+    assertThat(authing.bodyAsJsonObject().getInteger("code")).isEqualTo(403);
     assertThat(get("/admin/api/users/" + userId).bodyAsJsonObject().getBoolean("blocked")).isTrue();
 
     List<JsonObject> refusals = events("user=" + userId + "&type=login_refused");
-    assertThat(refusals).hasSize(2).allSatisfy(e -> assertThat(e.getJsonObject("detail").getString("reason")).isEqualTo("user_blocked"));
+    assertThat(refusals).hasSize(3).allSatisfy(e -> assertThat(e.getJsonObject("detail").getString("reason")).isEqualTo("user_blocked"));
     JsonObject blockEvent = events("user=" + userId + "&type=user_blocked").get(0);
     assertThat(blockEvent.getJsonObject("detail").getString("by")).isEqualTo("api-key:2");
     assertThat(blockEvent.getString("ip")).isEqualTo("127.0.0.1");
