@@ -360,6 +360,8 @@ class AdminApiTest {
     JsonObject session = await(http.post("/api/v1/qr/sessions")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr"))).bodyAsJsonObject();
     JsonObject scanned = scan(session, "o-mallory");
+    // And a login confirmed before the block whose ticket the site has not exchanged yet.
+    String ticket = scannedAndConfirmed("demo", "o-mallory").getString("ticket");
 
     HttpResponse<Buffer> blocked = post("/admin/api/users/" + userId + "/block");
     assertThat(blocked.statusCode()).as(blocked.bodyAsString()).isEqualTo(200);
@@ -385,6 +387,9 @@ class AdminApiTest {
     JsonObject state = await(http.get("/api/v1/qr/sessions/" + session.getString("sessionId")).send()).bodyAsJsonObject();
     assertThat(state.getString("status")).isEqualTo("FAILED");
     assertThat(state.getString("error")).isEqualTo("user_blocked");
+    HttpResponse<Buffer> exchange = await(secondHttp.post("/api/v1/qr/exchange").sendJsonObject(new JsonObject().put("ticket", ticket)));
+    assertThat(exchange.statusCode()).isEqualTo(403);
+    assertThat(exchange.bodyAsJsonObject().getString("error")).isEqualTo("user_blocked");
     // Silent login: 403 user_blocked, on either instance.
     HttpResponse<Buffer> silent = silentLogin(secondHttp, "o-mallory");
     assertThat(silent.statusCode()).isEqualTo(403);
@@ -398,7 +403,7 @@ class AdminApiTest {
     assertThat(get("/admin/api/users/" + userId).bodyAsJsonObject().getBoolean("blocked")).isTrue();
 
     List<JsonObject> refusals = events("user=" + userId + "&type=login_refused");
-    assertThat(refusals).hasSize(3).allSatisfy(e -> assertThat(e.getJsonObject("detail").getString("reason")).isEqualTo("user_blocked"));
+    assertThat(refusals).hasSize(4).allSatisfy(e -> assertThat(e.getJsonObject("detail").getString("reason")).isEqualTo("user_blocked"));
     JsonObject blockEvent = events("user=" + userId + "&type=user_blocked").get(0);
     assertThat(blockEvent.getJsonObject("detail").getString("by")).isEqualTo("api-key:2");
     assertThat(blockEvent.getString("ip")).isEqualTo("127.0.0.1");
