@@ -19,7 +19,12 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
 });
+const pages = [];
 const fail = async (message) => {
+  for (const p of pages) {
+    const text = await p.textContent('#message').catch(() => null);
+    console.error(`page ${p.url()}: message ${JSON.stringify(text)}`);
+  }
   console.error('FAILED: ' + message);
   await browser.close();
   process.exit(1);
@@ -27,6 +32,8 @@ const fail = async (message) => {
 
 /** From the /admin page's login button to the page with the code: the phone of `openid` scans. */
 async function logInByScanning(page, openid) {
+  pages.push(page);
+  page.on('console', (m) => console.log('browser: ' + m.text()));
   await page.goto(base + '/admin/');
   await page.click('#login');
   await page.waitForURL(/\/oidc\/auth\?/);

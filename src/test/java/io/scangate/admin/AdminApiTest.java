@@ -219,8 +219,10 @@ class AdminApiTest {
     String location = done.bodyAsJsonObject().getString("redirect");
     assertThat(location).startsWith(redirect + "?code=");
     String code = java.net.URLDecoder.decode(location.replaceAll(".*[?&]code=([^&]+).*", "$1"), StandardCharsets.UTF_8);
-    HttpResponse<Buffer> tokens = form(http, "/oidc/token", Map.of("grant_type", "authorization_code", "code", code,
-        "redirect_uri", redirect, "client_id", "scangate-admin", "code_verifier", verifier));
+    // The page exchanges the code itself: a same-origin POST, which browsers send with an Origin.
+    MultiMap fields = MultiMap.caseInsensitiveMultiMap().add("grant_type", "authorization_code").add("code", code)
+        .add("redirect_uri", redirect).add("client_id", "scangate-admin").add("code_verifier", verifier);
+    HttpResponse<Buffer> tokens = await(http.post("/oidc/token").putHeader("Origin", config.server().publicUrl()).sendForm(fields));
     assertThat(tokens.statusCode()).as(tokens.bodyAsString()).isEqualTo(200);
     assertThat(call(http, "GET", "/admin/api/users", tokens.bodyAsJsonObject().getString("access_token")).statusCode()).isEqualTo(200);
 
