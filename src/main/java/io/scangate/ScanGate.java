@@ -1,6 +1,10 @@
 package io.scangate;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.scangate.admin.AdminRoutes;
+import io.scangate.admin.AdminService;
+import io.scangate.admin.AdminVerticle;
+import io.scangate.admin.Administration;
 import io.scangate.avatar.AvatarRoutes;
 import io.scangate.avatar.AvatarService;
 import io.scangate.avatar.AvatarServiceImpl;
@@ -148,6 +152,7 @@ public final class ScanGate {
     LoginService login = LoginService.proxy(vertx);
     AvatarServiceImpl avatars = new AvatarServiceImpl(config, infra.postgres(), new QrSessions(vertx), tokens.verifier(),
         new RateLimiter(infra.redis(), infra.keys()));
+    Administration administration = new Administration(config, infra.postgres(), infra.redis(), infra.keys(), users, sso);
     Forwarder forwarder = new Forwarder(vertx, config, infra.redis(), infra.keys(), infra.metrics(), Forwarder.Policy.DEFAULT);
     OidcRoutes oidc = new OidcRoutes(TokenService.proxy(vertx), tokens, login, sso);
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
@@ -164,6 +169,7 @@ public final class ScanGate {
         new AvatarRoutes(vertx, AvatarService.proxy(vertx)),
         new AuthingApiRoutes(config, login, tokens.verifier()),
         new AuthingMiniProgramRoutes(config, login),
+        new AdminRoutes(config, AdminService.proxy(vertx), tokens.verifier()),
         new ConfirmLinkRoutes(vertx, config, login),
         new WebhookRoutes(vertx, config, infra.redis(), infra.keys(), WebhookRoutes.DEFAULT_HOLD, forwarder)));
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
@@ -174,6 +180,7 @@ public final class ScanGate {
         .compose(v -> deployOne(qrHub))
         .compose(v -> deployOne(new LoginVerticle(pipeline)))
         .compose(v -> deployOne(new AvatarVerticle(avatars)))
+        .compose(v -> deployOne(new AdminVerticle(administration, config.admin().auditRetention())))
         .compose(v -> deployOne(new WebhookVerticle(config, users, new OfficialAccountReactor(login), infra.dev())))
         .compose(v -> deployOne(new ForwardVerticle(forwarder)))
         .compose(v -> deployHttp(options, routes))

@@ -381,8 +381,27 @@ public record ScanGateConfig(
         userPoolId, tokens, qr, webhook, rateLimits, applications, connections, admin);
   }
 
+  /**
+   * A configured application, or the built-in {@link Application#ADMIN_CLIENT_ID} client of the
+   * administration page (never in {@link #applications()}).
+   */
   public Optional<Application> application(String appId) {
+    if (Application.ADMIN_CLIENT_ID.equals(appId)) return Optional.of(adminApplication());
     return applications.stream().filter(a -> a.appId().equals(appId)).findFirst();
+  }
+
+  /** Path of the administration page; its URL is the admin client's only redirect URI. */
+  public static final String ADMIN_PAGE_PATH = "/admin/";
+
+  /**
+   * The reserved OIDC client the {@code /admin} page logs in as: public (PKCE S256), redirect URI
+   * {@code {publicUrl}/admin/}, every QR code connection, tokens signed like the default.
+   */
+  public Application adminApplication() {
+    List<String> qr = connections.stream().filter(QrConnection.class::isInstance).map(Connection::identifier).toList();
+    return new Application(Application.ADMIN_CLIENT_ID, null, "ScanGate administration",
+        List.of(server.publicUrl() + ADMIN_PAGE_PATH), null, List.of(), qr, ExchangeAuth.NONE, List.of(),
+        tokens == null ? Tokens.DEFAULT_SIGNING_ALGORITHM : tokens.signingAlgorithm());
   }
 
   public Optional<Connection> connection(String identifier) {

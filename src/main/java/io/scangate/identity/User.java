@@ -15,13 +15,30 @@ public record User(
     String unionid,
     List<Identity> identities,
     Instant createdAt,
-    Instant lastLoginAt) {
+    Instant lastLoginAt,
+    boolean blocked) {
 
-  /** One WeChat identity linked to the user. */
-  public record Identity(String connection, String openid) {}
+  /** One WeChat identity linked to the user; {@code lastLoginAt} (null: never recorded) is shown to administrators only. */
+  public record Identity(String connection, String openid, Instant lastLoginAt) {
+    public Identity(String connection, String openid) {
+      this(connection, openid, null);
+    }
+  }
 
   public User {
     identities = List.copyOf(identities);
+  }
+
+  /**
+   * What administrators see (CONTRACT section 11): {@link #toJson()} plus {@code blocked} and each
+   * identity's {@code lastLoginAt}.
+   */
+  public JsonObject toAdminJson() {
+    JsonObject json = toJson().put("blocked", blocked);
+    JsonArray ids = new JsonArray();
+    identities.forEach(i -> ids.add(new JsonObject().put("connection", i.connection()).put("openid", i.openid())
+        .put("lastLoginAt", i.lastLoginAt() == null ? null : iso(i.lastLoginAt()))));
+    return json.put("identities", ids);
   }
 
   /** {@code {"id","nickname"?,"avatarUrl"?,"phone"?,"unionid"?,"identities":[...],"createdAt","lastLoginAt"}}. */

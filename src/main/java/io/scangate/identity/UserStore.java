@@ -38,19 +38,23 @@ public final class UserStore {
       "INSERT INTO users (id, nickname, avatar_url, phone, unionid) VALUES ($1, $2, $3, $4, $5)";
   private static final String INSERT_IDENTITY =
       "INSERT INTO identities (user_id, connection, wechat_app_id, openid, unionid) VALUES ($1, $2, $3, $4, $5)";
+  /** Refuses (no row) a blocked user: the row lock orders it against a concurrent block. */
   private static final String RECORD_LOGIN = """
       UPDATE users SET last_login_at = now(), login_count = login_count + 1,
         unionid = COALESCE(unionid, $2), phone = COALESCE($3, phone),
         nickname = COALESCE(nickname, $4), avatar_url = COALESCE(avatar_url, $5)
-      WHERE id = $1""";
+      WHERE id = $1 AND blocked_at IS NULL RETURNING id""";
+  private static final String RECORD_IDENTITY_LOGIN =
+      "UPDATE identities SET last_login_at = now() WHERE connection = $1 AND openid = $2";
   private static final String LEARN_IDENTITY_UNIONID =
       "UPDATE identities SET unionid = $3 WHERE connection = $1 AND openid = $2 AND unionid IS NULL";
   private static final String UPDATE_PROFILE = """
       UPDATE users SET nickname = COALESCE($2, nickname), avatar_url = COALESCE($3, avatar_url)
       WHERE id = $1 RETURNING id""";
   private static final String SELECT_USER = """
-      SELECT u.id, u.nickname, u.avatar_url, u.phone, u.unionid, u.created_at, u.last_login_at,
-        COALESCE(json_agg(json_build_object('connection', i.connection, 'openid', i.openid) ORDER BY i.id)
+      SELECT u.id, u.nickname, u.avatar_url, u.phone, u.unionid, u.created_at, u.last_login_at, u.blocked_at,
+        COALESCE(json_agg(json_build_object('connection', i.connection, 'openid', i.openid,
+            'lastLoginAt', floor(extract(epoch FROM i.last_login_at) * 1000)) ORDER BY i.id)
           FILTER (WHERE i.id IS NOT NULL), '[]'::json) AS identities
       FROM users u LEFT JOIN identities i ON i.user_id = u.id
       WHERE u.id = $1 GROUP BY u.id""";
@@ -89,6 +93,12 @@ public final class UserStore {
     return pool.withTransaction(conn -> resolveIn(conn, identity, connection, context))
         .recover(e -> {
           if (isUniqueViolation(e) && attempt < MAX_ATTEMPTS) return attempt(identity, connection, context, attempt + 1);
+          if (e instanceof BlockedRefusal blocked) {
+            return audit("login_refused", "refused", blocked.userId.toString(), connection.identifier(), context,
+                new JsonObject().put("reason", "user_blocked").put("wechatAppId", identity.wechatAppId())
+                    .put("openid", identity.openid()))
+                .transform(ignored -> Future.failedFuture(userBlocked()));
+          }
           if (e instanceof LoginOnlyRefusal) {
             return audit("login_refused", "refused", null, connection.identifier(), context,
                 new JsonObject().put("reason", "login_only").put("wechatAppId", identity.wechatAppId())
@@ -127,6 +137,9 @@ public final class UserStore {
         .compose(resolution -> conn.preparedQuery(RECORD_LOGIN)
             .execute(Tuple.of(resolution.userId(), identity.unionid(), identity.phone(), identity.nickname(),
                 identity.avatarUrl()))
+            // A blocked user: the transaction rolls back (nothing linked or learnt), the refusal is audited.
+            .compose(r -> r.size() == 0 ? Future.failedFuture(new BlockedRefusal(resolution.userId()))
+                : conn.preparedQuery(RECORD_IDENTITY_LOGIN).execute(Tuple.of(identity.connection(), identity.openid())))
             .compose(r -> identity.unionid() == null ? Future.succeededFuture()
                 : conn.preparedQuery(LEARN_IDENTITY_UNIONID)
                     .execute(Tuple.of(identity.connection(), identity.openid(), identity.unionid())))
@@ -181,6 +194,122 @@ public final class UserStore {
     return pool.withConnection(conn -> select(conn, id));
   }
 
+  // ---- administration (CONTRACT section 11) ----
+
+  /** The columns and identities of {@link #toUser}, for users {@code u} chosen by a sub-query. */
+  private static final String USER_COLUMNS = """
+      SELECT u.id, u.nickname, u.avatar_url, u.phone, u.unionid, u.created_at, u.last_login_at, u.blocked_at,
+        (extract(epoch FROM u.created_at) * 1000000)::bigint AS created_us,
+        COALESCE((SELECT json_agg(json_build_object('connection', i.connection, 'openid', i.openid,
+            'lastLoginAt', floor(extract(epoch FROM i.last_login_at) * 1000)) ORDER BY i.id)
+          FROM identities i WHERE i.user_id = u.id), '[]'::json) AS identities
+      """;
+
+  /** A page of users, newest first, and the position after its last one (null when there is no more). */
+  public record Page(List<User> users, String nextCursor) {}
+
+  /**
+   * Users matching {@code query} (null: all): the id, phone, unionid or an identity's openid
+   * exactly, or a nickname prefix (case-insensitive). Newest first; {@code cursor} continues
+   * after a previous page (keyset pagination on {@code (created_at, id)}, btree indexes only).
+   */
+  public Future<Page> list(String query, int limit, String cursor) {
+    List<Object> params = new ArrayList<>();
+    StringBuilder where = new StringBuilder("TRUE");
+    if (query != null && !query.isBlank()) {
+      String q = query.trim();
+      String prefix = q.toLowerCase(java.util.Locale.ROOT);
+      params.add(q);
+      params.add(prefix);
+      params.add(prefix + "\uDBFF\uDFFF"); // U+10FFFF: above every continuation, bytewise
+      where.append(" AND (u.phone = $1 OR u.unionid = $1")
+          .append(" OR u.id IN (SELECT user_id FROM identities WHERE openid = $1 OR unionid = $1)")
+          .append(" OR (lower(u.nickname) ~>=~ $2 AND lower(u.nickname) ~<~ $3)");
+      UUID id = parseId(q);
+      if (id != null) {
+        params.add(id);
+        where.append(" OR u.id = $").append(params.size());
+      }
+      where.append(')');
+    }
+    if (cursor != null) {
+      Cursor c = Cursor.parse(cursor);
+      params.add(c.createdMicros());
+      params.add(c.id());
+      where.append(" AND (u.created_at, u.id) < (timestamptz 'epoch' + $").append(params.size() - 1)
+          .append(" * interval '1 microsecond', $").append(params.size()).append(')');
+    }
+    params.add(limit + 1);
+    String sql = USER_COLUMNS + "FROM (SELECT * FROM users u WHERE " + where
+        + " ORDER BY u.created_at DESC, u.id DESC LIMIT $" + params.size() + ") u ORDER BY u.created_at DESC, u.id DESC";
+    return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+      List<User> users = new ArrayList<>();
+      String next = null;
+      for (Row row : rows) {
+        if (users.size() == limit) {
+          break;
+        }
+        users.add(toUser(row));
+        next = new Cursor(row.getLong("created_us"), row.getUUID("id")).encode();
+      }
+      return new Page(users, rows.size() > limit ? next : null);
+    });
+  }
+
+  /** Position in the user list: after the user created at this microsecond with this id. */
+  private record Cursor(long createdMicros, UUID id) {
+    String encode() {
+      return java.util.Base64.getUrlEncoder().withoutPadding()
+          .encodeToString((createdMicros + "," + id).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    }
+
+    static Cursor parse(String cursor) {
+      try {
+        String text = new String(java.util.Base64.getUrlDecoder().decode(cursor), java.nio.charset.StandardCharsets.US_ASCII);
+        int comma = text.indexOf(',');
+        return new Cursor(Long.parseLong(text.substring(0, comma)), UUID.fromString(text.substring(comma + 1)));
+      } catch (RuntimeException e) {
+        throw ApiException.badRequest("invalid_cursor", "cursor is not one this API gave");
+      }
+    }
+  }
+
+  private static final String BLOCK = "UPDATE users SET blocked_at = COALESCE(blocked_at, now()) WHERE id = $1 RETURNING id";
+  private static final String UNBLOCK = "UPDATE users SET blocked_at = NULL WHERE id = $1 RETURNING id";
+  private static final String IS_ADMIN = """
+      SELECT 1 FROM users u WHERE u.id = $1 AND u.blocked_at IS NULL
+        AND (u.id = ANY($2) OR u.unionid = ANY($3) OR EXISTS (SELECT 1 FROM identities i
+          WHERE i.user_id = u.id AND (i.openid = ANY($4) OR i.unionid = ANY($3))))""";
+
+  /** Blocks ({@code true}) or unblocks a user; {@code 404 user_not_found} when there is none. */
+  public Future<Void> setBlocked(String userId, boolean blocked) {
+    UUID id = parseId(userId);
+    if (id == null) return Future.failedFuture(userNotFound());
+    return pool.preparedQuery(blocked ? BLOCK : UNBLOCK).execute(Tuple.of(id))
+        .compose(rows -> rows.size() == 0 ? Future.failedFuture(userNotFound()) : Future.succeededFuture());
+  }
+
+  /**
+   * Whether this user, not blocked, is one of {@code admin.users}: by id, or by a unionid or openid
+   * of theirs.
+   */
+  public Future<Boolean> isAdmin(String userId, List<ScanGateConfig.AdminUser> admins) {
+    UUID id = parseId(userId);
+    if (id == null || admins.isEmpty()) return Future.succeededFuture(false);
+    List<UUID> ids = new ArrayList<>();
+    List<String> unionids = new ArrayList<>();
+    List<String> openids = new ArrayList<>();
+    for (ScanGateConfig.AdminUser a : admins) {
+      switch (a.kind()) {
+        case ID -> ids.add(UUID.fromString(a.value()));
+        case UNIONID -> unionids.add(a.value());
+        case OPENID -> openids.add(a.value());
+      }
+    }
+    return pool.preparedQuery(IS_ADMIN).execute(Tuple.of(id, ids.toArray(new UUID[0]), unionids.toArray(new String[0]),
+        openids.toArray(new String[0]))).map(rows -> rows.size() > 0);
+  }
+
   /** Sets the given (non-null) fields, audits the change and returns the updated user. */
   public Future<User> updateProfile(String userId, String nickname, String avatarUrl, LoginContext ctx) {
     UUID id = parseId(userId);
@@ -198,7 +327,7 @@ public final class UserStore {
 
   /**
    * Writes one audit_log row. {@code event}: login, login_refused, token_revoked, profile_updated,
-   * refresh_token_reuse...; {@code outcome}: success, refused, failed. Any argument but the first
+   * refresh_reuse, token_refresh...; {@code outcome}: success, refused, failed. Any argument but the first
    * two may be null.
    */
   public Future<Void> audit(String event, String outcome, String userId, String connection, LoginContext context,
@@ -227,13 +356,15 @@ public final class UserStore {
     JsonArray array = raw instanceof JsonArray a ? a : new JsonArray(String.valueOf(raw));
     for (int i = 0; i < array.size(); i++) {
       JsonObject o = array.getJsonObject(i);
-      identities.add(new User.Identity(o.getString("connection"), o.getString("openid")));
+      Long lastLogin = o.getValue("lastLoginAt") instanceof Number n ? n.longValue() : null;
+      identities.add(new User.Identity(o.getString("connection"), o.getString("openid"),
+          lastLogin == null ? null : java.time.Instant.ofEpochMilli(lastLogin)));
     }
     OffsetDateTime created = row.getOffsetDateTime("created_at");
     OffsetDateTime lastLogin = row.getOffsetDateTime("last_login_at");
     return new User(row.getUUID("id").toString(), row.getString("nickname"), row.getString("avatar_url"),
         row.getString("phone"), row.getString("unionid"), identities, created.toInstant(),
-        lastLogin == null ? null : lastLogin.toInstant());
+        lastLogin == null ? null : lastLogin.toInstant(), row.getOffsetDateTime("blocked_at") != null);
   }
 
   private static UUID parseId(String userId) {
@@ -245,6 +376,11 @@ public final class UserStore {
     }
   }
 
+  /** {@code 403 user_blocked}: an administrator blocked this user (CONTRACT section 11). */
+  public static ApiException userBlocked() {
+    return new ApiException(403, "user_blocked", "This user is blocked by an administrator");
+  }
+
   private static ApiException userNotFound() {
     return ApiException.notFound("user_not_found", "No such user");
   }
@@ -254,6 +390,16 @@ public final class UserStore {
   }
 
   private record Resolution(UUID userId, boolean created, String linkedBy) {}
+
+  /** Rolls the transaction back; turned into {@code 403 user_blocked} after the refusal is audited. */
+  private static final class BlockedRefusal extends RuntimeException {
+    final UUID userId;
+
+    BlockedRefusal(UUID userId) {
+      super("user_blocked", null, false, false);
+      this.userId = userId;
+    }
+  }
 
   /** Rolls the transaction back; turned into {@code 403 login_only} after the refusal is audited. */
   private static final class LoginOnlyRefusal extends RuntimeException {

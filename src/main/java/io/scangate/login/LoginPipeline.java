@@ -217,7 +217,7 @@ public final class LoginPipeline implements LoginService {
     }).compose(consumed -> {
       var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
       LoginContext context = new LoginContext(grant.appId(), clientIp);
-      return users.find(grant.userId())
+      return notBlocked(grant.userId(), grant.connection(), context)
           .compose(user -> issue(user, grant.appId())
               .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)));
     }));
@@ -237,7 +237,8 @@ public final class LoginPipeline implements LoginService {
         var grant = consumed.orElseThrow(LoginPipeline::invalidTicket);
         // auth_time: the ticket was confirmed moments ago (it lives qr.ticketTtl at most).
         long authTime = System.currentTimeMillis() / 1000;
-        return tokens.issueAuthorizationCode(requestId, grant.userId(), authTime)
+        return notBlocked(grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
+            .compose(user -> tokens.issueAuthorizationCode(requestId, grant.userId(), authTime))
             .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
                 // The scan starts a single sign-on session; the route puts its id in the browser's cookie.
                 .compose(v -> sso.start(grant.userId(), grant.connection(), authTime))
@@ -278,10 +279,11 @@ public final class LoginPipeline implements LoginService {
 
   /**
    * The user a single sign-on session answers for, as the pipeline sees them now: a user who no
-   * longer exists (and, with administration, a blocked one) needs a new login.
+   * longer exists, or is blocked, needs a new login (which refuses a blocked user with user_blocked).
    */
   private Future<User> sessionUser(SsoSessions.Session session) {
-    return users.find(session.userId()).recover(e -> {
+    return users.find(session.userId()).compose(user -> user.blocked()
+        ? Future.<User>failedFuture(loginRequired("the single sign-on session's user is blocked")) : Future.succeededFuture(user)).recover(e -> {
       ApiException refused = ApiException.from(e);
       return refused != null && refused.status() == 404
           ? Future.failedFuture(loginRequired("the single sign-on session's user no longer exists")) : Future.failedFuture(e);
@@ -551,9 +553,19 @@ public final class LoginPipeline implements LoginService {
         .map(WeChatClient.PhoneNumber::purePhoneNumber);
   }
 
-  /** WeChat identity → user: linking, loginOnly (and, with administration, blocked users), audited. */
+  /** WeChat identity → user: linking, loginOnly and blocked users ({@code 403 user_blocked}), audited. */
   private Future<User> resolveUser(Connection connection, WeChatIdentity identity, LoginContext context) {
     return users.resolve(identity, connection, context);
+  }
+
+  /**
+   * The user of a confirmed ticket, unless an administrator blocked them since the scan: then
+   * {@code 403 user_blocked}, audited (the ticket is used up).
+   */
+  private Future<User> notBlocked(String userId, String connection, LoginContext context) {
+    return users.find(userId).compose(user -> !user.blocked() ? Future.succeededFuture(user)
+        : users.audit("login_refused", "refused", user.id(), connection, context, new JsonObject().put("reason", "user_blocked"))
+            .transform(v -> Future.failedFuture(UserStore.userBlocked())));
   }
 
   private Future<JsonObject> issue(User user, String appId) {

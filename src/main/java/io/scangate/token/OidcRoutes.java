@@ -81,6 +81,8 @@ public final class OidcRoutes implements Routes {
    */
   static CorsHandler cors(ScanGateConfig config) {
     Set<String> origins = new LinkedHashSet<>();
+    // The gateway's own pages (the hosted login page, /admin): browsers send Origin on same-origin POSTs too.
+    origins.add(io.scangate.login.LoginPipeline.originOf(config.server().publicUrl()));
     config.applications().forEach(a -> origins.addAll(a.allowedOrigins()));
     return CorsHandler.create()
         .addOrigins(List.copyOf(origins))

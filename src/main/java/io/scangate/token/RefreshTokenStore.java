@@ -192,6 +192,14 @@ final class RefreshTokenStore {
     });
   }
 
+  private static final String REVOKE_USER =
+      "UPDATE refresh_tokens SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL";
+
+  /** Revokes every refresh token of a user, of every application; answers how many. */
+  static Future<Integer> revokeAllOf(Pool pool, UUID userId) {
+    return pool.preparedQuery(REVOKE_USER).execute(Tuple.of(userId)).map(rows -> rows.rowCount());
+  }
+
   /** Revokes every refresh token of the family; returns the access tokens issued with them. */
   Future<List<AccessJti>> revokeFamily(UUID familyId) {
     return pool.withTransaction(conn -> revokeFamily(conn, familyId));

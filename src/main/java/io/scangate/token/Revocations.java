@@ -37,6 +37,9 @@ public final class Revocations {
       redis.call('PUBLISH', ARGV[1], ARGV[3])
       return 1""";
 
+  /** Members for a user's revocation start with this ("u:&lt;userId&gt; &lt;issuedUpTo&gt;"); jtis are UUIDs. */
+  static final String USER_MEMBER = "u:";
+
   private final Vertx vertx;
   private final Redis commands;
   private final RedisSubscription subscription;
@@ -44,10 +47,14 @@ public final class Revocations {
   private final String channel;
   /** jti → expiry (epoch seconds). */
   private final Map<String, Long> revoked = new ConcurrentHashMap<>();
+  /** user id → every token of the user issued at or before this (epoch seconds) is revoked. */
+  private final Map<String, Long> usersUpTo = new ConcurrentHashMap<>();
+  private final long longestTokenSeconds;
   private long pruneTimer = -1;
 
-  Revocations(Vertx vertx, Redis commands, RedisSettings settings, RedisKeys keys) {
+  Revocations(Vertx vertx, Redis commands, RedisSettings settings, RedisKeys keys, java.time.Duration longestTokenTtl) {
     this.vertx = vertx;
+    this.longestTokenSeconds = longestTokenTtl.toSeconds() + TokenVerifier.LEEWAY_SECONDS;
     this.commands = commands;
     this.setKey = keys.key("tokens", "revoked");
     this.channel = keys.channel("token-revocations");
@@ -64,6 +71,29 @@ public final class Revocations {
 
   public boolean isRevoked(String jti) {
     return revoked.containsKey(jti);
+  }
+
+  /** Revoked by its id, or issued to a user whose tokens were all revoked since (log out everywhere, block). */
+  public boolean isRevoked(VerifiedToken token) {
+    if (revoked.containsKey(token.jti())) return true;
+    if (usersUpTo.isEmpty()) return false;
+    Long upTo = usersUpTo.get(token.subject());
+    return upTo != null && token.issuedAt() <= upTo;
+  }
+
+  /**
+   * Revokes every token of {@code userId} issued at or before {@code issuedUpTo} (epoch seconds),
+   * on every instance: one member in the same set, announced on the same channel, so instances
+   * that subscribe later load it too. Usable without a subscription (the command line).
+   */
+  public static Future<Void> revokeUser(Redis commands, RedisKeys keys, String userId, long issuedUpTo,
+                                        java.time.Duration longestTokenTtl) {
+    long now = System.currentTimeMillis() / 1000;
+    long keepUntil = issuedUpTo + longestTokenTtl.toSeconds() + TokenVerifier.LEEWAY_SECONDS;
+    String member = USER_MEMBER + userId + " " + issuedUpTo;
+    return commands.send(Request.cmd(Command.EVAL).arg(REVOKE).arg(1).arg(keys.key("tokens", "revoked"))
+            .arg(keys.channel("token-revocations")).arg(keepUntil).arg(member).arg(now))
+        .mapEmpty();
   }
 
   /** Records the revocation in Redis and announces it to every instance (this one at once). */
@@ -94,7 +124,12 @@ public final class Revocations {
     int space = member.indexOf(' ');
     if (space <= 0) return;
     try {
-      revoked.put(member.substring(0, space), Long.parseLong(member.substring(space + 1)));
+      long value = Long.parseLong(member.substring(space + 1));
+      if (member.startsWith(USER_MEMBER)) {
+        usersUpTo.merge(member.substring(USER_MEMBER.length(), space), value, Math::max);
+        return;
+      }
+      revoked.put(member.substring(0, space), value);
     } catch (NumberFormatException ignored) {
       // not ours
     }
@@ -103,5 +138,6 @@ public final class Revocations {
   private void pruneLocal() {
     long now = System.currentTimeMillis() / 1000;
     revoked.values().removeIf(exp -> exp < now - 120);
+    usersUpTo.values().removeIf(upTo -> upTo + longestTokenSeconds < now - 120);
   }
 }

@@ -54,7 +54,7 @@ public final class TokenManager implements TokenService {
     // Instances that have not reloaded yet may sign with a superseded key for one refresh interval.
     Duration retention = longest.plusMillis(2 * KeyRing.REFRESH_INTERVAL_MS).plusSeconds(TokenVerifier.LEEWAY_SECONDS + 60);
     this.keys = new KeyRing(keyStore, retention);
-    this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys());
+    this.revocations = new Revocations(infra.vertx(), infra.redis(), config.redis(), infra.keys(), longest);
     this.refreshTokens = new RefreshTokenStore(infra.postgres(), tokens.refreshReuseInterval());
     this.verifier = new TokenVerifier(infra.vertx(), config, keys, revocations);
     // The user has the QR code's lifetime to scan, plus time to confirm and for the page to answer.
@@ -119,6 +119,7 @@ public final class TokenManager implements TokenService {
     }
     String grantedScope = normaliseScope(scope);
     return users.find(userId).compose(user -> {
+      if (user.blocked()) return Future.failedFuture(UserStore.userBlocked());
       Instant now = Instant.now();
       String accessJti = newJti();
       RefreshTokenStore.NewRefresh refresh = new RefreshTokenStore.NewRefresh(RefreshTokenStore.newToken(),
@@ -193,6 +194,7 @@ public final class TokenManager implements TokenService {
           .recover(e -> Future.failedFuture(ApiException.from(e) != null && "user_not_found".equals(ApiException.from(e).code())
               ? invalidGrant("the code's user no longer exists") : e))
           .compose(user -> {
+            if (user.blocked()) return Future.failedFuture(invalidGrant("the code's user is blocked"));
             Instant now = Instant.now();
             String scope = normaliseScope(grant.getString("scope"));
             String accessJti = newJti();
@@ -237,8 +239,14 @@ public final class TokenManager implements TokenService {
             return users.find(grant.userId())
                 .recover(e -> Future.failedFuture(ApiException.from(e) != null && "user_not_found".equals(ApiException.from(e).code())
                     ? new ApiException(400, "invalid_grant", "the token's user no longer exists") : e))
-                .compose(user -> signed(() -> tokenResponse(user, appId, grant.scope(), null,
-                now, accessJti, nextToken, null).put("scope", grant.scope())));
+                .compose(user -> user.blocked()
+                    // Blocking revokes every family; this closes the race with a refresh in flight.
+                    ? refreshTokens.revokeFamily(grant.familyId()).compose(this::revokeAll)
+                        .compose(v -> Future.<JsonObject>failedFuture(new ApiException(400, "invalid_grant", "the token's user is blocked")))
+                    : signed(() -> tokenResponse(user, appId, grant.scope(), null,
+                        now, accessJti, nextToken, null).put("scope", grant.scope()))
+                        .compose(body -> users.audit("token_refresh", "success", user.id(), null, context,
+                            new JsonObject().put("family", grant.familyId().toString())).map(body)));
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Retried retried) {
             // The same access token claims as the first answer (same jti, so a family revocation covers it).
@@ -250,7 +258,7 @@ public final class TokenManager implements TokenService {
           }
           if (rotation instanceof RefreshTokenStore.Rotation.Reused reused) {
             return revokeAll(reused.accessTokens())
-                .compose(v -> users.audit("refresh_token_reuse", "refused", reused.grant().userId(), null, context,
+                .compose(v -> users.audit("refresh_reuse", "refused", reused.grant().userId(), null, context,
                     new JsonObject().put("family", reused.grant().familyId().toString())
                         .put("revokedAccessTokens", reused.accessTokens().size())))
                 .compose(v -> Future.failedFuture(new ApiException(400, "invalid_grant",
@@ -326,6 +334,21 @@ public final class TokenManager implements TokenService {
           .compose(v -> users.audit("token_revoked", "success", stored.userId(), null, context,
               new JsonObject().put("tokenType", "refresh_token").put("family", stored.familyId().toString())));
     });
+  }
+
+  /**
+   * Log out everywhere: every refresh family of the user, of every application, is revoked in
+   * PostgreSQL, and every access token issued to the user until now is refused by every
+   * instance (a revocation by user and issue time in the shared revocation view). Answers how
+   * many refresh tokens were revoked. The same code runs in the gateway and the command line.
+   */
+  public static Future<Integer> revokeEverything(io.vertx.sqlclient.Pool pool, io.vertx.redis.client.Redis redis,
+                                                 io.scangate.redis.RedisKeys keys, ScanGateConfig config, String userId) {
+    long upTo = System.currentTimeMillis() / 1000;
+    ScanGateConfig.Tokens t = config.tokens();
+    Duration longest = t.accessTokenTtl().compareTo(t.idTokenTtl()) > 0 ? t.accessTokenTtl() : t.idTokenTtl();
+    return RefreshTokenStore.revokeAllOf(pool, UUID.fromString(userId))
+        .compose(count -> Revocations.revokeUser(redis, keys, userId, upTo, longest).map(count));
   }
 
   Future<RefreshTokenStore.Stored> findRefresh(String token) {

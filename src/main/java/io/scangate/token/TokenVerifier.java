@@ -121,7 +121,7 @@ public final class TokenVerifier {
   }
 
   boolean isRevoked(VerifiedToken token) {
-    return revocations.isRevoked(token.jti());
+    return revocations.isRevoked(token);
   }
 
   /** The synchronous form of {@link #verifyAccess}, signature check included (for benchmarks and tests). */
@@ -138,7 +138,7 @@ public final class TokenVerifier {
     if (requiredAudience != null && !requiredAudience.equals(t.audience())) {
       throw new InvalidTokenException("token audience is " + t.audience() + ", not " + shown(requiredAudience));
     }
-    if (revocations.isRevoked(t.jti())) throw new InvalidTokenException("token has been revoked");
+    if (revocations.isRevoked(t)) throw new InvalidTokenException("token has been revoked");
     return t;
   }
 

@@ -77,7 +77,11 @@ class SingleSignOnTest {
           name: "Official Account site"
           redirectUris: ["https://mp.example.com/cb"]
           connections: ["wechat-mp"]
-      """);
+      """) + """
+      admin:
+        apiKeys: ["%s"]
+      """.formatted(SingleSignOnTest.ADMIN_KEY);
+  static final String ADMIN_KEY = "sso-test-admin-key-0123456789abcdef";
 
   static final ClientID SHOP = new ClientID("shop");
   static final URI SHOP_REDIRECT = URI.create("https://shop.example.com/cb");
@@ -310,6 +314,43 @@ class SingleSignOnTest {
     State state = new State();
     scanToLogIn(phone, shopRequest(state, new Nonce(), null, null), state, "o-sso-blocked");
     assertThat(await(store.find(phone.cookie)).userId()).isEqualTo(userId);
+  }
+
+  @Test
+  void blockingAndLoggingOutEverywhereEndTheSessionsAndABlockedUserIsNeverAnsweredFromOne(Vertx vertx) throws Exception {
+    startOne(vertx);
+    Browser browser = new Browser(http);
+    State state = new State();
+    scanToLogIn(browser, shopRequest(state, new Nonce(), null, null), state, "o-sso-admin");
+    String userId = await(sessions().find(browser.cookie)).userId();
+    assertThat(answeredAtOnce(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), Prompt.Type.NONE, null))
+        .indicatesSuccess()).isTrue();
+
+    // Blocked by an administrator: the session is over, the browser has to scan (and would be refused).
+    assertThat(admin("/users/" + userId + "/block").statusCode()).isEqualTo(200);
+    assertThat(await(sessions().find(browser.cookie))).isNull();
+    assertLoginRequired(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), Prompt.Type.NONE, null));
+    assertNeedsAScan(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), null, null));
+    assertThat(admin("/users/" + userId + "/unblock").statusCode()).isEqualTo(200);
+
+    // A session that outlived a block (blocked by hand in the database, sessions left alone): never answered from.
+    state = new State();
+    scanToLogIn(browser, shopRequest(state, new Nonce(), null, null), state, "o-sso-admin");
+    await(new io.scangate.identity.UserStore(gateway.infrastructure()).setBlocked(userId, true));
+    assertThat(await(sessions().find(browser.cookie))).isNotNull();
+    assertLoginRequired(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), Prompt.Type.NONE, null));
+    await(new io.scangate.identity.UserStore(gateway.infrastructure()).setBlocked(userId, false));
+    assertThat(answeredAtOnce(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), Prompt.Type.NONE, null))
+        .indicatesSuccess()).isTrue();
+
+    // Log out everywhere ends the session too.
+    assertThat(admin("/users/" + userId + "/logout").statusCode()).isEqualTo(200);
+    assertThat(await(sessions().find(browser.cookie))).isNull();
+    assertLoginRequired(browser, spaRequest(SPA_REDIRECT, new State(), new Nonce(), new CodeVerifier(), Prompt.Type.NONE, null));
+  }
+
+  private HttpResponse<Buffer> admin(String path) {
+    return await(http.post("/admin/api" + path).putHeader("Authorization", "Bearer " + ADMIN_KEY).send());
   }
 
   @Test

@@ -340,7 +340,7 @@ class TokensTest {
     assertThat(afterTheft.bodyAsJsonObject().getString("error_description")).isEqualTo("refresh token has been revoked");
     assertThat(verify(http, "/auth/verify", next.getString("access_token")).statusCode())
         .as("the access token issued with the stolen family is revoked too").isEqualTo(401);
-    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'refresh_token_reuse'")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'refresh_reuse'")).isEqualTo(1);
   }
 
   @Test
