@@ -12,7 +12,7 @@
 //     is refused; only the allowed origin may frame the hosted page.
 // Usage: node hosted-login.mjs BASE_URL ARTIFACT_DIR PAGE_PORT   (one line per check; exit 0 = all pass)
 import { chromium } from 'playwright-core';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
 const [base, artifacts, pagePort] = process.argv.slice(2);
@@ -275,7 +275,6 @@ try {
     check(success.ticket, 'onSuccess with a ticket');
     const exchanged = await page.evaluate((ticket) => window.ScanGate.exchange(ticket), success.ticket);
     check(exchanged.user.nickname === `SDK ${kind}` && exchanged.tokens.access_token, 'exchange gives the user and tokens');
-    if (kind === 'script') await page.screenshot({ path: `${artifacts}/sdk-example.png` });
     console.log(`SDK as ${kind === 'module' ? 'an ES module (long polls)' : 'a script tag (SSE)'}: onSuccess, exchange → ${exchanged.user.nickname}`);
 
     // Cancel (module) and expiry (script tag).
@@ -291,6 +290,23 @@ try {
       await event(page, 'expired', 40000);
       console.log('SDK as a script tag: onExpired');
     }
+    await page.context().close();
+  }
+  {
+    // The copy-paste example of docs/hosted-page-and-sdk.md, as written (only the gateway's URL replaced).
+    const doc = readFileSync(new URL('../../../docs/hosted-page-and-sdk.md', import.meta.url), 'utf8');
+    const example = /<!-- example:start -->\s*```html\n([\s\S]*?)```\s*<!-- example:end -->/.exec(doc)[1];
+    sitePages.set('/example', example.replaceAll('https://login.example.com', base));
+    const page = await newPage({ locale: 'en-US', viewport: { width: 720, height: 480 } });
+    await page.goto(`${allowedOrigin}/example`);
+    await page.waitForFunction(() => document.getElementById('message').textContent.startsWith('Scan the code'));
+    const scene = await page.getAttribute('#login-box img', 'data-scene');
+    const scanToken = await mini.scan(scene);
+    await page.waitForFunction(() => document.getElementById('message').textContent.startsWith('Scanned by'));
+    await mini.confirm(scene, scanToken, 'Example User');
+    await page.waitForFunction(() => document.getElementById('message').textContent === 'Hello, Example User!');
+    await page.screenshot({ path: `${artifacts}/sdk-example.png` });
+    console.log('the SDK example of the docs logs in: Hello, Example User!');
     await page.context().close();
   }
   {

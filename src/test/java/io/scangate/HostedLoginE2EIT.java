@@ -64,11 +64,13 @@ class HostedLoginE2EIT {
           "SDK as a script tag (SSE): onSuccess, exchange → SDK script",
           "SDK as a script tag: onExpired",
           "SDK on a foreign origin: refused",
+          "the SDK example of the docs logs in: Hello, Example User!",
           "framing: only the application's allowed origins",
           "no CSP violations",
           "Hosted page and SDK: OK");
-      for (String shot : List.of("zh-desktop", "zh-phone", "en-desktop", "en-phone")) {
-        assertThat(ARTIFACTS.resolve("hosted-page-" + shot + ".png")).isNotEmptyFile();
+      for (String shot : List.of("hosted-page-zh-desktop", "hosted-page-zh-phone", "hosted-page-en-desktop", "hosted-page-en-phone",
+          "sdk-example")) {
+        assertThat(ARTIFACTS.resolve(shot + ".png")).isNotEmptyFile();
       }
       assertThat(ARTIFACTS.resolve("hosted-page-performance.json")).isNotEmptyFile();
       System.out.println(output);
