@@ -163,6 +163,20 @@ class HostedPageTest {
     assertThat(sdk.getHeader("Access-Control-Allow-Origin")).as("module scripts load in CORS mode").isEqualTo("*");
   }
 
+  @Test
+  void startDevsHomePageLinksToTheDemoApplicationAndThePhone(Vertx vertx) {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.standard());
+    WebClient client = TestHttp.client(vertx, gateway.port());
+    assertThat(await(client.get("/").send()).bodyAsString()).contains("href=\"/demo/\"", "href=\"/sandbox/phone\"");
+    HttpResponse<Buffer> demo = await(client.get("/demo/").send());
+    assertThat(demo.statusCode()).isEqualTo(200);
+    assertThat(demo.bodyAsString()).contains("<script type=\"module\" src=\"/sandbox/demo.js\"></script>", "id=\"login\"");
+    HttpResponse<Buffer> script = await(client.get("/sandbox/demo.js").send());
+    assertThat(script.getHeader("Content-Type")).startsWith("text/javascript");
+    assertThat(script.bodyAsString()).contains("import {openLoginPage, startScanning, exchange} from '/sdk/scangate.js';",
+        "code_verifier");
+  }
+
   private static int gzipped(byte[] bytes) throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     try (GZIPOutputStream gz = new GZIPOutputStream(out)) {
