@@ -124,6 +124,23 @@ try {
     console.log(`hosted page, mini program: the demo shows ${user.name}`);
   }
 
+  // 2b. The SDK's popup helper: the hosted page in a popup, which hands the login to the demo and closes.
+  {
+    const page = await newPage({ locale: 'en-US' });
+    await page.goto(base + '/demo/');
+    await page.selectOption('#connection', 'wechat-mini-qr');
+    const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#login-popup')]);
+    await popup.waitForURL(/\/oidc\/auth\?/);
+    const code = await codeShown(popup);
+    const scanToken = await mini.scan(code.scene);
+    await mini.confirm(code.scene, scanToken, 'Popup Mei');
+    await popup.waitForEvent('close', { timeout: 20000 });
+    const user = await demoShowsUser(page);
+    check(user.name === 'Popup Mei', 'the opener shows the popup\'s login: ' + user.name);
+    console.log('hosted page in a popup (openLoginPage): the demo shows Popup Mei');
+    await page.context().close();
+  }
+
   // 3. Only the connection the application named (connection=); expiry; one click for a fresh code.
   {
     const page = await newPage({ locale: 'en-US' });

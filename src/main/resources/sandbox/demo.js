@@ -57,8 +57,20 @@ async function callback(params) {
   const me = await fetch('/oidc/me', {headers: {Authorization: 'Bearer ' + tokens.access_token}});
   const user = await me.json();
   if (!me.ok) return fail('/oidc/me: ' + user.error);
+  // Opened as a popup by this page: hand the login to the opener and close.
+  let opener = null;
+  try { opener = window.opener && window.opener.location.origin === location.origin ? window.opener : null; } catch (e) { /* another site */ }
+  if (opener) {
+    opener.postMessage({demoLogin: {user, tokens}}, location.origin);
+    window.close();
+    return;
+  }
   show(user, tokens);
 }
+
+window.addEventListener('message', (event) => {
+  if (event.origin === location.origin && event.data && event.data.demoLogin) show(event.data.demoLogin.user, event.data.demoLogin.tokens);
+});
 
 $('login').addEventListener('click', () => login(false).catch((e) => fail(e.message)));
 $('login-popup').addEventListener('click', () => login(true).catch((e) => fail(e.message)));

@@ -56,6 +56,7 @@ class HostedLoginE2EIT {
       assertThat(output).contains(
           "hosted page, Official Account: the demo shows user",
           "hosted page, mini program: the demo shows Hosted Mei",
+          "hosted page in a popup (openLoginPage): the demo shows Popup Mei",
           "hosted page: the code expired, a fresh one logged Fresh Code in",
           "hosted page: cancel on the phone, then a fresh code",
           "hosted page: Chinese and English, switchable",
