@@ -175,6 +175,7 @@ public final class ScanGate {
     // server.metricsPort: /metrics only on its own port, which operators keep off the public network.
     Integer metricsPort = config.server().metricsPort();
     if (metricsPort == null) routes.add(2, new MetricsRoutes(infra.metrics()));
+    routes.add(new io.scangate.web.WebAssets()); // the hosted login page's files and the browser SDK
     if (infra.dev()) routes.add(new SandboxRoutes(infra)); // start-dev only: it can forge logins
     return deployOne(new TokenVerticle(tokens))
         .compose(v -> deployOne(qrHub))

@@ -27,6 +27,8 @@ public final class SandboxRoutes implements Routes {
   private final SandboxControl control;
   private final Buffer phonePage;
   private final Buffer homePage;
+  private final Buffer demoPage;
+  private final Buffer demoScript;
   private final JsonObject homeConfig;
   @SuppressWarnings({"unused", "FieldCanBeLocal"}) // held so that the GC does not close it
   private final WebClient web;
@@ -40,6 +42,8 @@ public final class SandboxRoutes implements Routes {
     this.control = new SandboxControl(infra.config(), apps, store, web);
     this.phonePage = resource("/sandbox/phone.html");
     this.homePage = resource("/sandbox/home.html");
+    this.demoPage = resource("/sandbox/demo.html");
+    this.demoScript = resource("/sandbox/demo.js");
     // What the home page's demo may offer: applications (no secrets) and their QR connections.
     JsonArray applications = new JsonArray();
     for (var app : infra.config().applications()) {
@@ -80,6 +84,11 @@ public final class SandboxRoutes implements Routes {
     router.get(c + "home-config").handler(ctx -> ctx.json(homeConfig));
     // CONTRACT section 7: in start-dev, / links to a demo application and to the phone.
     router.get("/").handler(ctx -> page(ctx, homePage));
+    // The demo application (a public OIDC client, demo-spa) that logs in through the hosted page.
+    router.get("/demo").handler(ctx -> page(ctx, demoPage));
+    router.get("/demo/").handler(ctx -> page(ctx, demoPage));
+    router.get("/sandbox/demo.js").handler(ctx -> ctx.response().putHeader("Content-Type", "text/javascript; charset=utf-8")
+        .putHeader("Cache-Control", "no-cache").end(demoScript));
   }
 
   private void phone(RoutingContext ctx) {

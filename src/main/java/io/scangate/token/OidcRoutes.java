@@ -77,11 +77,12 @@ public final class OidcRoutes implements Routes {
 
   /**
    * CORS for browser clients (single-page apps refreshing, revoking, reading userinfo): the
-   * applications' {@code allowedOrigins}, preflight included. Other origins get no CORS headers.
+   * applications' {@code allowedOrigins} and the gateway's own, preflight included. Other origins get no CORS headers.
    */
   static CorsHandler cors(ScanGateConfig config) {
     Set<String> origins = new LinkedHashSet<>();
-    // The gateway's own pages (the hosted login page, /admin): browsers send Origin on same-origin POSTs too.
+    // The gateway's own origin too: its hosted login page posts to /oidc/auth/complete (browsers
+    // send Origin on same-origin POSTs, and CorsHandler refuses origins it does not know).
     origins.add(io.scangate.login.LoginPipeline.originOf(config.server().publicUrl()));
     config.applications().forEach(a -> origins.addAll(a.allowedOrigins()));
     return CorsHandler.create()
@@ -237,8 +238,7 @@ public final class OidcRoutes implements Routes {
       });
     }).onSuccess(id -> {
       if (id != null) {
-        io.scangate.http.Pages.send(ctx, io.vertx.core.buffer.Buffer.buffer(AuthorizePage.login(valid.app(), chosen, id)),
-            io.scangate.http.Pages.SCRIPTED_CSP);
+        AuthorizePage.show(ctx, config, valid.app(), request.getString("connection"), chosen, id);
       }
     }).onFailure(ctx::fail);
   }
