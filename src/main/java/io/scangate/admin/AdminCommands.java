@@ -98,6 +98,14 @@ public final class AdminCommands {
     return Future.succeededFuture(new JsonArray().add(line));
   }
 
+  /** What every command about one user takes: the configuration file and the user's id. */
+  static final class OneUser {
+    @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
+    Path config;
+    @Parameters(paramLabel = "USER_ID", description = "The user's id.")
+    String userId;
+  }
+
   @Command(name = "users", mixinStandardHelpOptions = true, description = "Find, block, unblock and log out users.",
       subcommands = {Users.ListUsers.class, Users.Show.class, Users.Block.class, Users.Unblock.class, Users.Logout.class})
   public static final class Users implements Callable<Integer> {
@@ -138,16 +146,14 @@ public final class AdminCommands {
 
     @Command(name = "show", mixinStandardHelpOptions = true, description = "One user, with blocked and each identity's lastLoginAt.")
     static final class Show implements Callable<Integer> {
-      @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
-      Path config;
-      @Parameters(paramLabel = "USER_ID", description = "The user's id.")
-      String userId;
+      @CommandLine.Mixin
+      OneUser user;
       @CommandLine.Spec
       CommandLine.Model.CommandSpec spec;
 
       @Override
       public Integer call() {
-        return run(spec, config, admin -> admin.showUser(userId, cli()).compose(AdminCommands::one));
+        return run(spec, user.config, admin -> admin.showUser(user.userId, cli()).compose(AdminCommands::one));
       }
     }
 
@@ -155,50 +161,44 @@ public final class AdminCommands {
         description = {"Block a user: no more logins; every token issued to them stops working on every instance",
             "within a second."})
     static final class Block implements Callable<Integer> {
-      @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
-      Path config;
-      @Parameters(paramLabel = "USER_ID", description = "The user's id.")
-      String userId;
+      @CommandLine.Mixin
+      OneUser user;
       @CommandLine.Spec
       CommandLine.Model.CommandSpec spec;
 
       @Override
       public Integer call() {
-        return run(spec, config, admin -> admin.block(userId, cli())
-            .compose(v -> one(new JsonObject().put("id", userId).put("blocked", true))));
+        return run(spec, user.config, admin -> admin.block(user.userId, cli())
+            .compose(v -> one(new JsonObject().put("id", user.userId).put("blocked", true))));
       }
     }
 
     @Command(name = "unblock", mixinStandardHelpOptions = true, description = "Let a blocked user log in again.")
     static final class Unblock implements Callable<Integer> {
-      @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
-      Path config;
-      @Parameters(paramLabel = "USER_ID", description = "The user's id.")
-      String userId;
+      @CommandLine.Mixin
+      OneUser user;
       @CommandLine.Spec
       CommandLine.Model.CommandSpec spec;
 
       @Override
       public Integer call() {
-        return run(spec, config, admin -> admin.unblock(userId, cli())
-            .compose(v -> one(new JsonObject().put("id", userId).put("blocked", false))));
+        return run(spec, user.config, admin -> admin.unblock(user.userId, cli())
+            .compose(v -> one(new JsonObject().put("id", user.userId).put("blocked", false))));
       }
     }
 
     @Command(name = "logout", mixinStandardHelpOptions = true,
         description = "Log a user out everywhere: every refresh and access token of theirs is revoked.")
     static final class Logout implements Callable<Integer> {
-      @Option(names = "--config", required = true, paramLabel = "FILE", description = "The configuration file.")
-      Path config;
-      @Parameters(paramLabel = "USER_ID", description = "The user's id.")
-      String userId;
+      @CommandLine.Mixin
+      OneUser user;
       @CommandLine.Spec
       CommandLine.Model.CommandSpec spec;
 
       @Override
       public Integer call() {
-        return run(spec, config, admin -> admin.logout(userId, cli())
-            .compose(v -> one(new JsonObject().put("id", userId).put("loggedOut", true))));
+        return run(spec, user.config, admin -> admin.logout(user.userId, cli())
+            .compose(v -> one(new JsonObject().put("id", user.userId).put("loggedOut", true))));
       }
     }
   }
