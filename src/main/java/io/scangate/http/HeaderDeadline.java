@@ -33,7 +33,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * it) and closed; a connection that sent nothing at all by then is closed without an answer. On a kept-alive connection the deadline starts again with the first byte of each
  * request after the previous one was read. Once a head is complete nothing here applies: the body
  * has {@link ReadTimeouts}, and an SSE stream or a long poll is the gateway holding an answer, not a
- * read, so it is never cut.
+ * read, so it is never cut. (One case is left to the 90 s idle timeout: a pipelined client whose next
+ * partial head arrives in the same read as the end of its previous request, then nothing more; a
+ * drip after it is timed.)
  *
  * <p><b>Why Vert.x internals.</b> Vert.x 5 has no option for this (its idle timeout is reset by any
  * byte, so a one-byte drip keeps a half head open forever) and hands the application nothing before a
