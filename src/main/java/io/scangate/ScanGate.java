@@ -191,7 +191,7 @@ public final class ScanGate {
   /** The metrics-only HTTP server of {@code server.metricsPort}. */
   private Future<Void> deployMetrics(int metricsPort) {
     var settings = new HttpVerticle.Settings(infra.config().server().host(), metricsPort, 1024, null,
-        infra.config().server().readTimeout());
+        infra.config().server().readTimeout(), infra.config().server().headerTimeout());
     HttpVerticle verticle = new HttpVerticle(settings, List.of(new MetricsRoutes(infra.metrics())), lifecycle);
     return deployOne(verticle).onSuccess(v -> metricsPortBound = verticle.actualPort());
   }
@@ -206,7 +206,7 @@ public final class ScanGate {
   private Future<Void> deployHttp(Options options, List<Routes> routes) {
     ScanGateConfig.Server server = infra.config().server();
     var settings = new HttpVerticle.Settings(server.host(), server.port(), Math.max(64 * 1024, infra.config().webhook().maxBodyBytes()),
-        options.dev() ? server.publicUrl() : null, server.readTimeout());
+        options.dev() ? server.publicUrl() : null, server.readTimeout(), server.headerTimeout());
     // All instances listen on the same requested address, so Vert.x shares one server socket
     // among them (also for port 0, where they share the one random port).
     List<HttpVerticle> instances = new java.util.concurrent.CopyOnWriteArrayList<>();

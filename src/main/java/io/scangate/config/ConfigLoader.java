@@ -209,8 +209,10 @@ public final class ConfigLoader {
           Duration.ofMinutes(5));
       Duration readTimeout = s.duration("readTimeout", ScanGateConfig.Server.DEFAULT_READ_TIMEOUT, Duration.ofSeconds(1),
           Duration.ofMinutes(5));
+      Duration headerTimeout = s.duration("headerTimeout", ScanGateConfig.Server.DEFAULT_HEADER_TIMEOUT, Duration.ofSeconds(1),
+          Duration.ofMinutes(5));
       s.rejectUnknownFields();
-      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort, grace, readTimeout);
+      return new ScanGateConfig.Server(host, port, publicUrl, List.copyOf(proxies), metricsPort, grace, readTimeout, headerTimeout);
     }
 
     private RedisSettings redis(Section s) {

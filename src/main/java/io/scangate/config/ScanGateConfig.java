@@ -36,16 +36,25 @@ public record ScanGateConfig(
    * @param metricsPort where {@code /metrics} is served (only there), or null for the main port
    * @param shutdownGracePeriod how long a stopping instance lets in-flight requests finish after it
    *     stopped taking new work (readiness 503, waiting browsers answered)
-   * @param readTimeout how long a client may take to send a request's headers, and then its body
+   * @param readTimeout how long a client may take to send a request's body once its headers are in
+   * @param headerTimeout how long a client may take to send a request's line and headers, from their
+   *     first byte (from the connection's opening for its first request)
    */
   public record Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort,
-                       Duration shutdownGracePeriod, Duration readTimeout) {
+                       Duration shutdownGracePeriod, Duration readTimeout, Duration headerTimeout) {
 
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(20);
     public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration DEFAULT_HEADER_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The header timeout at its default. */
+    public Server(String host, int port, String publicUrl, List<Cidr> trustedProxies, Integer metricsPort,
+                  Duration shutdownGracePeriod, Duration readTimeout) {
+      this(host, port, publicUrl, trustedProxies, metricsPort, shutdownGracePeriod, readTimeout, DEFAULT_HEADER_TIMEOUT);
+    }
 
     public Server(String host, int port, String publicUrl, List<Cidr> trustedProxies) {
-      this(host, port, publicUrl, trustedProxies, null, DEFAULT_SHUTDOWN_GRACE, DEFAULT_READ_TIMEOUT);
+      this(host, port, publicUrl, trustedProxies, null, DEFAULT_SHUTDOWN_GRACE, DEFAULT_READ_TIMEOUT, DEFAULT_HEADER_TIMEOUT);
     }
   }
 

@@ -29,11 +29,19 @@ public final class HttpVerticle extends VerticleBase {
 
   /** Where to listen and how large a request body may be. */
   /** {@code devPublicUrl}: start-dev's public URL, which turns on its Host guard ({@link DevHosts}); null in production. */
-  public record Settings(String host, int port, long bodyLimitBytes, String devPublicUrl, java.time.Duration readTimeout) {}
+  /** {@code headerTimeout}: how long a request's head may take ({@link HeaderDeadline}); {@code readTimeout}: its body ({@link ReadTimeouts}). */
+  public record Settings(String host, int port, long bodyLimitBytes, String devPublicUrl, java.time.Duration readTimeout,
+                         java.time.Duration headerTimeout) {
+
+    /** The header timeout at its default. */
+    public Settings(String host, int port, long bodyLimitBytes, String devPublicUrl, java.time.Duration readTimeout) {
+      this(host, port, bodyLimitBytes, devPublicUrl, readTimeout, io.scangate.config.ScanGateConfig.Server.DEFAULT_HEADER_TIMEOUT);
+    }
+  }
 
   /**
-   * Connections silent in both directions this long are closed (a client that never finishes its
-   * headers, a kept-alive connection nobody uses): longer than the longest long poll (60 s) with a
+   * Connections silent in both directions this long are closed (a kept-alive connection nobody
+   * uses; a client that never finishes its headers meets the header timeout first): longer than the longest long poll (60 s) with a
    * margin; SSE streams write a heartbeat every 10 s.
    */
   static final int IDLE_TIMEOUT_SECONDS = 90;
@@ -106,15 +114,26 @@ public final class HttpVerticle extends VerticleBase {
       router.errorHandler(status, ctx -> ErrorHandlers.send(ctx, owner(shapes, ctx.request().path()), ErrorHandlers.byStatus(ctx, status)));
     }
 
-    // No compression: our answers are small JSON, and a compressor per connection costs memory
-    // on every waiting browser (and could hold SSE frames back).
-    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS))
+    return vertx.createHttpServer(serverOptions())
+        .connectionHandler(new HeaderDeadline(settings.headerTimeout()).connectionHandler())
         .requestHandler(router)
         .invalidRequestHandler(HttpVerticle::invalidRequest)
         .listen(settings.port(), settings.host())
         .onSuccess(s -> server = s)
         .recover(e -> Future.failedFuture(new StartupException(
             "HTTP port " + settings.port() + " on " + settings.host() + " is unavailable: " + e.getMessage())));
+  }
+
+  /**
+   * The front's server options. No compression: our answers are small JSON, and a compressor per
+   * connection costs memory on every waiting browser (and could hold SSE frames back). No cleartext
+   * HTTP/2 (h2c): with it Vert.x sets a connection up only once its first request head has arrived,
+   * too late for the header timeout ({@link HeaderDeadline}); an {@code Upgrade: h2c} is answered in
+   * HTTP/1.1, as HTTP allows.
+   */
+  static HttpServerOptions serverOptions() {
+    return new HttpServerOptions().setCompressionSupported(false).setIdleTimeout(IDLE_TIMEOUT_SECONDS)
+        .setHttp2ClearTextEnabled(false);
   }
 
   /**

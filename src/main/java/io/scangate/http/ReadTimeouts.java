@@ -11,8 +11,8 @@ import java.time.Duration;
  * A deadline for clients that send a body slowly (slowloris): a request's body must arrive within
  * the read timeout of its headers, else 408 and the connection is closed. What the gateway itself
  * holds open — an SSE stream, a long poll — is not a read and is never cut by it. (Headers: Vert.x
- * hands a connection to the application only once a request's headers are complete, so a client
- * that never finishes them is ended by the server's idle timeout instead.)
+ * hands a request to the application only once its headers are complete, so {@link HeaderDeadline}
+ * times those, below the router, in the connection's Netty pipeline.)
  */
 final class ReadTimeouts {
 

@@ -31,6 +31,7 @@ class ConfigLoaderTest {
         publicUrl: "https://login.example.com/"
         trustedProxies: ["10.0.0.0/8", "::1"]
         metricsPort: 9090
+        headerTimeout: PT5S
       redis: { url: "redis://127.0.0.1:6379", mode: standalone, nodes: [], masterName: "mymaster", keyPrefix: "scangate:" }
       postgres: { url: "postgresql://postgres@127.0.0.1:5432/scangate", poolSize: 8 }
       wechat: { apiBaseUrl: "https://api.weixin.qq.com" }
@@ -161,6 +162,7 @@ class ConfigLoaderTest {
           - { appId: "a" }
         """);
     assertThat(c.server().metricsPort()).isNull();
+    assertThat(c.server().headerTimeout()).isEqualTo(Duration.ofSeconds(10));
     assertThat(c.redis().mode()).isEqualTo(RedisMode.STANDALONE);
     assertThat(c.redis().nodes()).isEmpty();
     assertThat(c.redis().masterName()).isNull();
@@ -181,6 +183,7 @@ class ConfigLoaderTest {
   void theNewerKeysParseIntoTypedValues() throws Exception {
     ScanGateConfig c = parse(GOOD);
     assertThat(c.server().metricsPort()).isEqualTo(9090);
+    assertThat(c.server().headerTimeout()).isEqualTo(Duration.ofSeconds(5));
     assertThat(c.redis().mode()).isEqualTo(RedisMode.STANDALONE);
     assertThat(c.redis().masterName()).as("accepted with standalone (the contract's example), and ignored")
         .isEqualTo("mymaster");
@@ -427,6 +430,7 @@ class ConfigLoaderTest {
         // keys whose features come in later issues: parsed and validated now
         Arguments.of("metricsPort: 9090", "metricsPort: 0", "server.metricsPort: must be a whole number from 1 to 65535"),
         Arguments.of("metricsPort: 9090", "metricsPort: 8080", "server.metricsPort: must differ from server.port"),
+        Arguments.of("headerTimeout: PT5S", "headerTimeout: PT0.5S", "server.headerTimeout: must be between PT1S and PT5M"),
         Arguments.of("mode: standalone", "mode: replication", "redis.mode: must be one of standalone | cluster | sentinel"),
         Arguments.of("nodes: []", "nodes: [\"redis://10.0.0.2:6379\"]", "redis.nodes: only applies to modes cluster and sentinel"),
         Arguments.of("mode: standalone, nodes: []", "mode: cluster, nodes: [\"10.0.0.2:6379\"]", "redis.nodes[0]: must be a redis:// or rediss:// URL"),

@@ -126,7 +126,7 @@ class FrontHardeningTest {
   @Test
   void slowClientsAreCutOffButWaitingBrowsersAreNot(Vertx vertx) throws Exception {
     ScanGate gateway = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML.replace("server:\n",
-        "server:\n  readTimeout: PT1S\n")));
+        "server:\n  readTimeout: PT1S\n  headerTimeout: PT1S\n")));
     int port = gateway.port();
     // Headers, then half the promised body: 408 and closed.
     String halfBody = RawHttp.exchange(port, "POST /api/v1/qr/sessions HTTP/1.1\r\nHost: 127.0.0.1:" + port
@@ -134,7 +134,7 @@ class FrontHardeningTest {
     assertThat(RawHttp.status(halfBody)).as(halfBody).isEqualTo(408);
     assertThat(RawHttp.body(halfBody)).contains("request_timeout");
 
-    // What the gateway holds open is not a slow read: a 3 s long poll and a 3 s SSE stream outlive the 1 s timeout.
+    // What the gateway holds open is not a slow read: a 3 s long poll and a 3 s SSE stream outlive the 1 s timeouts.
     WebClient client = TestHttp.client(vertx, port);
     String id = await(client.post("/api/v1/qr/sessions")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr"))).bodyAsJsonObject().getString("sessionId");
@@ -144,6 +144,91 @@ class FrontHardeningTest {
       assertThat(sse.events()).hasSize(1);
       assertThat(sse.hasEnded()).as("the stream is still open").isFalse();
     }
+  }
+
+  /**
+   * Slowloris: heads that never end are cut at the header timeout (1 s here), long before the 90 s
+   * idle timeout (RawHttp gives up after 10 s, failing the test), whether the client goes silent or
+   * keeps a connection alive by dripping a byte at a time.
+   */
+  @Test
+  void clientsThatNeverFinishTheirHeadersAreCutOff(Vertx vertx) throws Exception {
+    ScanGate gateway = gateways.start(vertx, TestConfigs.parse(TestConfigs.STANDARD_YAML.replace("server:\n",
+        "server:\n  headerTimeout: PT1S\n")));
+    int port = gateway.port();
+    // Connects and sends nothing: closed, with no request to answer.
+    assertThat(RawHttp.exchange(port, "")).isEmpty();
+    // Half a head, then silence.
+    assertTimedOut(RawHttp.exchange(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nAcce"));
+
+    // One byte every 200 ms: the whole head would take about 10 s; the connection ends first.
+    byte[] head = ("GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      int sent = 0;
+      try {
+        while (sent < head.length && socket.getInputStream().available() == 0) {
+          socket.getOutputStream().write(head[sent++]);
+          socket.getOutputStream().flush();
+          Thread.sleep(200);
+        }
+      } catch (java.net.SocketException closed) {
+        // the server closed it while we dripped
+      }
+      assertThat(sent).as("cut off before the head was complete").isLessThan(head.length);
+      assertTimedOut(readToEnd(socket));
+    }
+
+    // Kept alive: requests are answered however long the connection rests between them; each head has its own deadline.
+    try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+      socket.setSoTimeout(10_000);
+      String request = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      assertThat(RawHttp.status(readOneAnswer(socket))).isEqualTo(200);
+      Thread.sleep(1_500);
+      socket.getOutputStream().write(request.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      assertThat(RawHttp.status(readOneAnswer(socket))).as("a rest between requests is not a slow head").isEqualTo(200);
+      socket.getOutputStream().write(request.substring(0, 20).getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      assertTimedOut(readToEnd(socket));
+    }
+
+    // Everyone else is served as before.
+    assertThat(RawHttp.status(RawHttp.exchange(port, "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1:" + port
+        + "\r\nConnection: close\r\n\r\n"))).isEqualTo(200);
+    assertThat(await(TestHttp.client(vertx, port).get("/health/live").send()).statusCode()).isEqualTo(200);
+  }
+
+  private static void assertTimedOut(String answer) {
+    assertThat(RawHttp.status(answer)).as(answer).isEqualTo(408);
+    assertThat(RawHttp.body(answer)).contains("request_timeout");
+    assertThat(answer).contains("Connection: close");
+  }
+
+  /** Everything until the server closes the connection (or 10 s pass: a SocketTimeoutException). */
+  private static String readToEnd(java.net.Socket socket) throws java.io.IOException {
+    java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+    byte[] buffer = new byte[8192];
+    try {
+      for (int n; (n = socket.getInputStream().read(buffer)) >= 0; ) answer.write(buffer, 0, n);
+    } catch (java.net.SocketException reset) {
+      // a reset after the answer
+    }
+    return answer.toString(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** One answer with a Content-Length, leaving the connection open. */
+  private static String readOneAnswer(java.net.Socket socket) throws java.io.IOException {
+    java.io.InputStream in = socket.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) throw new java.io.EOFException("closed after " + head);
+      head.append((char) b);
+    }
+    java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)").matcher(head);
+    assertThat(length.find()).as(head.toString()).isTrue();
+    byte[] body = in.readNBytes(Integer.parseInt(length.group(1)));
+    return head + new String(body, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   @Test
