@@ -42,15 +42,21 @@ public final class QrSessionVerticle extends VerticleBase {
     private final String sessionId;
     private final Context context;
     private final Consumer<QrSession> onChange;
+    private final Runnable onOutage;
 
-    private Watch(String sessionId, Context context, Consumer<QrSession> onChange) {
+    private Watch(String sessionId, Context context, Consumer<QrSession> onChange, Runnable onOutage) {
       this.sessionId = sessionId;
       this.context = context;
       this.onChange = onChange;
+      this.onOutage = onOutage;
     }
 
     void deliver(QrSession session) {
       context.runOnContext(v -> onChange.accept(session));
+    }
+
+    void outage() {
+      context.runOnContext(v -> onOutage.run());
     }
 
     @Override
@@ -81,7 +87,7 @@ public final class QrSessionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     subscription = new RedisSubscription(vertx, redisSettings, "QR hub", List.of(store.channel()),
-        (channel, payload) -> onMessage(payload), this::catchUp);
+        (channel, payload) -> onMessage(payload), this::catchUp).onLost(this::subscriptionLost);
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> sweep());
     service = new ServiceBinder(vertx).setAddress(QrSessionService.ADDRESS)
         .register(QrSessionService.class, new QrSessionServiceImpl(store));
@@ -101,8 +107,16 @@ public final class QrSessionVerticle extends VerticleBase {
 
   /** Calls {@code onChange} on the caller's context for every change of the session, from any instance. */
   public Watch watch(String sessionId, Consumer<QrSession> onChange) {
+    return watch(sessionId, onChange, () -> {});
+  }
+
+  /**
+   * Like {@link #watch(String, Consumer)}; {@code onOutage} runs when the Redis subscription is lost
+   * (changes cannot be heard until it is back; the catch-up re-reads then).
+   */
+  public Watch watch(String sessionId, Consumer<QrSession> onChange, Runnable onOutage) {
     // The caller's own context (an HTTP verticle's event loop), so its callbacks stay single-threaded.
-    Watch watch = new Watch(sessionId, vertx.getOrCreateContext(), onChange);
+    Watch watch = new Watch(sessionId, vertx.getOrCreateContext(), onChange, onOutage);
     waiters.computeIfAbsent(sessionId, id -> ConcurrentHashMap.newKeySet()).add(watch);
     return watch;
   }
@@ -126,6 +140,11 @@ public final class QrSessionVerticle extends VerticleBase {
       reads.add(store.get(sessionId).onSuccess(found -> found.ifPresent(this::dispatch)));
     }
     return Future.join(reads).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /** Redis is gone: every local waiter is told (SSE streams send an error event and end; long polls answer 503). */
+  private void subscriptionLost() {
+    for (Set<Watch> watches : waiters.values()) for (Watch w : watches) w.outage();
   }
 
   private void onMessage(String payload) {
