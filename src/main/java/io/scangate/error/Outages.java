@@ -26,6 +26,29 @@ public final class Outages {
   }
 
   /**
+   * {@code target} behind a proxy of {@code type} whose futures' outage failures are marked as
+   * {@code backend}'s; SQL-client objects it hands out (queries, prepared queries) are wrapped the same way.
+   */
+  @SuppressWarnings("unchecked")
+  public static <T> T marking(String backend, Class<T> type, T target) {
+    return (T) java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
+      Object result;
+      try {
+        result = method.invoke(target, args);
+      } catch (java.lang.reflect.InvocationTargetException e) {
+        throw e.getCause();
+      }
+      if (result instanceof io.vertx.core.Future<?> future) return future.recover(e -> mark(backend, e));
+      Class<?> returned = method.getReturnType();
+      if (result != null && returned.isInterface() && returned.getPackageName().equals("io.vertx.sqlclient")
+          && returned.isInstance(result)) {
+        return marking(backend, (Class<Object>) returned, result);
+      }
+      return result;
+    });
+  }
+
+  /**
    * Which service an outage failure comes from: "Redis" (marked by the Redis client), "PostgreSQL"
    * (the failure came through the SQL client), else null (unknown).
    */
