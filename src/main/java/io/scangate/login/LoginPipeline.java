@@ -217,7 +217,8 @@ public final class LoginPipeline implements LoginService {
       LoginContext context = new LoginContext(grant.appId(), clientIp);
       return users.find(grant.userId())
           .compose(user -> issue(user, grant.appId())
-              .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)));
+              .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)))
+          .onSuccess(done -> loggedIn(expectedApp == null ? "qr_exchange" : "authing_exchange"));
     }));
   }
 
@@ -237,7 +238,8 @@ public final class LoginPipeline implements LoginService {
         long authTime = System.currentTimeMillis() / 1000;
         return tokens.issueAuthorizationCode(requestId, grant.userId(), authTime)
             .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
-                .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))));
+                .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))))
+            .onSuccess(done -> loggedIn("oidc"));
       });
     }));
   }
@@ -277,7 +279,8 @@ public final class LoginPipeline implements LoginService {
           .compose(session -> phone(connection, phoneCode).compose(phone -> resolveUser(connection,
               new WeChatIdentity(connection.identifier(), connection.wechatAppId(), session.openid(), session.unionid(),
                   phone, null, null), context)))
-          .compose(user -> issue(user, app.appId()));
+          .compose(user -> issue(user, app.appId()))
+          .onSuccess(done -> loggedIn("miniprogram"));
     }));
   }
 
@@ -541,5 +544,22 @@ public final class LoginPipeline implements LoginService {
   private static String truncate(String s, int max) {
     if (s == null) return "";
     return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  // ---- metrics: logins completed, by door (where the user's tokens or code were issued)
+
+  private io.micrometer.core.instrument.MeterRegistry metrics;
+
+  /** Counts completed logins in {@code scangate_logins_total{door}}: qr_exchange, authing_exchange, miniprogram, oidc. */
+  public LoginPipeline countLoginsIn(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = registry;
+    return this;
+  }
+
+  private void loggedIn(String door) {
+    if (metrics != null) {
+      io.micrometer.core.instrument.Counter.builder("scangate.logins").tag("door", door)
+          .description("Completed logins by door").register(metrics).increment();
+    }
   }
 }

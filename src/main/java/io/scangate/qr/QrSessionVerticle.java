@@ -78,6 +78,7 @@ public final class QrSessionVerticle extends VerticleBase {
   public QrSessionVerticle(ScanGateConfig.RedisSettings redisSettings, QrSessionStore store, MeterRegistry metrics) {
     this.redisSettings = redisSettings;
     this.store = store;
+    store.countIn(new QrMetrics(metrics));
     Gauge.builder("scangate.qr.waiters", this, QrSessionVerticle::waiters)
         .description("Browsers waiting on this instance (long polls and SSE streams)").register(metrics);
     Gauge.builder("scangate.qr.watched.sessions", this, QrSessionVerticle::watchedSessions)
