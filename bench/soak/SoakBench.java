@@ -25,7 +25,7 @@ import java.util.stream.Stream;
 
 /**
  * Load client for bench/soak/soak.sh (run with the gateway's jar on the class path):
- *   java -cp target/scangate.jar bench/soak/SoakBench.java BASE_A PID_A BASE_B PID_B MINUTES WORKERS
+ *   java -cp target/scangate.jar bench/soak/SoakBench.java BASE_A PID_A BASE_B PID_B MINUTES WORKERS WARMUP_MINUTES RATE
  *
  * Mixed traffic on two instances sharing Redis and PostgreSQL, every step of a login on a random
  * instance: mini program QR logins (the browser waits by SSE or long poll on one instance, the
@@ -34,6 +34,10 @@ import java.util.stream.Stream;
  * and a second exchange of some tickets (must be refused). Checks at the end: every confirmed
  * session exchanged exactly once (none lost, none twice), no error answers, and each server's
  * live heap after a full GC (jcmd GC.class_histogram) within 10 % of the one after the warm-up.
+ * The warm-up (same traffic) must outlast the gateway's time-bounded caches — the verified-token
+ * cache keeps a token 10 minutes — or the heap is measured while they still fill. The load is
+ * paced (RATE scenarios a second in all), so those caches' steady state does not follow the
+ * machine's other load; a worker that falls behind runs as fast as it can.
  */
 public class SoakBench {
 
@@ -71,11 +75,16 @@ public class SoakBench {
     double minutes = Double.parseDouble(args[4]);
     int workers = Integer.parseInt(args[5]);
 
-    System.out.printf("soak: %.1f min, %d workers, instances %s and %s%n", minutes, workers, bases[0], bases[1]);
-    // Warm-up: a minute of the same traffic (JIT, pools, caches), then the start measurement.
-    long warmupMs = Math.min(60_000, (long) (minutes * 60_000 / 5));
+    System.out.printf("soak: %.1f min after a %s min warm-up, %d workers, %s scenarios/s, instances %s and %s%n", minutes, args[6],
+        workers, args[7], bases[0], bases[1]);
+    double warmupMinutes = Double.parseDouble(args[6]);
+    interval = (long) (1e9 / Double.parseDouble(args[7]));
+    // Warm-up: the same traffic until JIT, pools and time-bounded caches are in their steady state.
+    long warmupMs = (long) (warmupMinutes * 60_000);
     runFor(workers, warmupMs);
-    long[] heapStart = {heapAfterGc(pids[0]), heapAfterGc(pids[1])};
+    Map<String, Long> classesA = histogram(pids[0]);
+    Map<String, Long> classesB = histogram(pids[1]);
+    long[] heapStart = {classesA.get("Total"), classesB.get("Total")};
     System.out.printf("after %d s warm-up: live heap A %.1f MiB, B %.1f MiB%n", warmupMs / 1000, heapStart[0] / 1048576.0,
         heapStart[1] / 1048576.0);
     resetCounts();
@@ -83,7 +92,9 @@ public class SoakBench {
     runFor(workers, (long) (minutes * 60_000));
     double seconds = (System.nanoTime() - t0) / 1e9;
     // Let every exchange in flight finish, then look at what is left.
-    long[] heapEnd = {heapAfterGc(pids[0]), heapAfterGc(pids[1])};
+    Map<String, Long> endA = histogram(pids[0]);
+    Map<String, Long> endB = histogram(pids[1]);
+    long[] heapEnd = {endA.get("Total"), endB.get("Total")};
 
     System.out.printf("ran %.0f s: %d requests (%.0f/s), %d QR sessions, %d confirmed (%d seen by the waiting browser),"
             + " %d exchanged, %d second exchanges refused (%d accepted), %d silent logins, %d pushes, %d verifications,"
@@ -101,6 +112,8 @@ public class SoakBench {
       System.out.printf("live heap %s: %.1f MiB → %.1f MiB (%+.1f %%)%n", i == 0 ? "A" : "B", heapStart[i] / 1048576.0,
           heapEnd[i] / 1048576.0, change);
     }
+    printGrowth("A", classesA, endA);
+    printGrowth("B", classesB, endB);
     boolean ok = lost == 0 && errors.get() == 0 && secondExchangesAccepted.get() == 0 && heapFlat
         && exchanged.get() == confirmed.get() && confirmed.get() > 0;
     System.out.println(ok ? "SOAK PASSED" : "SOAK FAILED");
@@ -122,6 +135,7 @@ public class SoakBench {
       running.add(pool.submit(() -> {
         while (System.currentTimeMillis() < end) {
           try {
+            pace();
             int pick = ThreadLocalRandom.current().nextInt(10);
             if (pick < 6) miniProgramQrLogin();
             else if (pick < 8) officialAccountLogin();
@@ -135,6 +149,20 @@ public class SoakBench {
     }
     for (Future<?> f : running) f.get(millis + 120_000, TimeUnit.MILLISECONDS);
     pool.shutdown();
+  }
+
+  static long interval;
+  static long nextStart = System.nanoTime();
+
+  /** Waits for this worker's turn: one scenario every {@code interval} ns across all workers. */
+  static void pace() throws InterruptedException {
+    long mine;
+    synchronized (SoakBench.class) {
+      nextStart = Math.max(nextStart + interval, System.nanoTime() - 10 * interval); // no bursts after falling behind
+      mine = nextStart;
+    }
+    long wait = mine - System.nanoTime();
+    if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
   }
 
   // ---- scenarios
@@ -332,12 +360,25 @@ public class SoakBench {
     if (errorSamples.size() < 50) errorSamples.add(what);
   }
 
-  static long heapAfterGc(long pid) throws Exception {
+  /** Live bytes per class after a full GC ({@code jcmd GC.class_histogram}), and "Total". */
+  static Map<String, Long> histogram(long pid) throws Exception {
     Process p = new ProcessBuilder("jcmd", Long.toString(pid), "GC.class_histogram").redirectErrorStream(true).start();
     String histogram = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     p.waitFor(120, TimeUnit.SECONDS);
-    Matcher m = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)").matcher(histogram);
-    if (!m.find()) throw new IllegalStateException("cannot read the class histogram of " + pid);
-    return Long.parseLong(m.group(1));
+    Map<String, Long> bytes = new java.util.HashMap<>();
+    Matcher row = Pattern.compile("(?m)^\\s*\\d+:\\s+\\d+\\s+(\\d+)\\s+(\\S+)").matcher(histogram);
+    while (row.find()) bytes.merge(row.group(2), Long.parseLong(row.group(1)), Long::sum);
+    Matcher total = Pattern.compile("(?m)^Total\\s+\\d+\\s+(\\d+)").matcher(histogram);
+    if (!total.find()) throw new IllegalStateException("cannot read the class histogram of " + pid);
+    bytes.put("Total", Long.parseLong(total.group(1)));
+    return bytes;
+  }
+
+  /** The classes whose live bytes grew most: where a growing heap went. */
+  static void printGrowth(String name, Map<String, Long> start, Map<String, Long> end) {
+    end.entrySet().stream().filter(e -> !e.getKey().equals("Total"))
+        .map(e -> Map.entry(e.getKey(), e.getValue() - start.getOrDefault(e.getKey(), 0L)))
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(6)
+        .forEach(e -> System.out.printf("  %s grew %+.1f KiB: %s%n", name, e.getValue() / 1024.0, e.getKey()));
   }
 }
