@@ -101,6 +101,7 @@ public final class QrSessionVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (outageTimer >= 0) vertx.cancelTimer(outageTimer);
     if (service != null) service.unregister();
     vertx.cancelTimer(sweepTimer);
     return subscription.close();
@@ -143,9 +144,22 @@ public final class QrSessionVerticle extends VerticleBase {
     return Future.join(reads).<Void>mapEmpty().otherwiseEmpty();
   }
 
-  /** Redis is gone: every local waiter is told (SSE streams send an error event and end; long polls answer 503). */
+  /**
+   * How long the subscription may be gone before waiting browsers are told. A failover (a replica
+   * promoted, the subscription moved) is usually back sooner, and then the catch-up re-reads what
+   * browsers wait for, so they see nothing of it.
+   */
+  static final long OUTAGE_GRACE_MS = 10_000;
+  private long outageTimer = -1;
+
+  /** Redis is gone: unless it is back within the grace, every local waiter is told (SSE: an error event and the end; long polls: 503). */
   private void subscriptionLost() {
-    for (Set<Watch> watches : waiters.values()) for (Watch w : watches) w.outage();
+    if (outageTimer >= 0) return;
+    outageTimer = vertx.setTimer(OUTAGE_GRACE_MS, t -> {
+      outageTimer = -1;
+      if (subscription.connected()) return;
+      for (Set<Watch> watches : waiters.values()) for (Watch w : watches) w.outage();
+    });
   }
 
   private void onMessage(String payload) {

@@ -66,7 +66,8 @@ class RedisOutageTest {
 
     redis.kill(port);
 
-    // The waiting browsers are told at once: an error event, a retry hint and the end of the stream; the long poll a 503.
+    // The waiting browsers are told once Redis has stayed away past the grace (10 s; a failover is
+    // usually quicker and goes unnoticed): an error event, a retry hint and the end of the stream; the long poll a 503.
     List<SseClient.Event> events = sse.awaitEvents(2);
     assertThat(events.get(1).name()).isEqualTo("error");
     assertThat(events.get(1).json().getString("error")).isEqualTo("service_unavailable");
@@ -78,7 +79,7 @@ class RedisOutageTest {
     assertThat(polled.statusCode()).isEqualTo(503);
     assertThat(polled.bodyAsJsonObject().getString("message")).contains("Redis");
 
-    // New sessions: 503 naming Redis. Readiness: Redis down, PostgreSQL up.
+    // New sessions: 503 naming Redis (at once: nothing waits for a grace here). Readiness: Redis down, PostgreSQL up.
     HttpResponse<Buffer> refused = await(phone.post("/api/v1/qr/sessions")
         .sendJsonObject(new JsonObject().put("appId", "demo").put("connection", "wechat-mini-qr")));
     assertThat(refused.statusCode()).isEqualTo(503);
