@@ -149,6 +149,7 @@ public final class ScanGate {
     SsoSessions sso = new SsoSessions(infra.redis(), infra.keys(), config.tokens().ssoSessionTtl());
     LoginPipeline pipeline = new LoginPipeline(config, new QrSessions(vertx), TokenService.proxy(vertx), users, wechat, qrContent,
         new RateLimiter(infra.redis(), infra.keys()), sso);
+    pipeline.countLoginsIn(infra.metrics());
     LoginService login = LoginService.proxy(vertx);
     AvatarServiceImpl avatars = new AvatarServiceImpl(config, infra.postgres(), new QrSessions(vertx), tokens.verifier(),
         new RateLimiter(infra.redis(), infra.keys()));
@@ -158,7 +159,7 @@ public final class ScanGate {
     // Forward-auth is the hottest path: mounted early, so the router tries few routes first.
     List<Routes> routes = new ArrayList<>(List.of(
         new HealthRoutes(infra.redis(), infra.postgres(), lifecycle),
-        new VerifyRoutes(tokens),
+        new VerifyRoutes(tokens, infra.metrics()),
         new QrBrowserRoutes(vertx, config, login, new QrSessions(vertx), qrHub, qrContent, lifecycle,
             new WaiterCaps(infra.redis(), infra.keys(), config.rateLimits().waitersPerSession(), config.rateLimits().waitersPerIp())),
         new MiniProgramRoutes(config, login),
@@ -184,6 +185,7 @@ public final class ScanGate {
         .compose(v -> deployOne(new AdminVerticle(administration, config.admin().auditRetention())))
         .compose(v -> deployOne(new WebhookVerticle(config, users, new OfficialAccountReactor(login), infra.dev())))
         .compose(v -> deployOne(new ForwardVerticle(forwarder)))
+        .compose(v -> deployOne(new io.scangate.ops.BackendProbe(infra.redis(), infra.postgres(), infra.metrics())))
         .compose(v -> deployHttp(options, routes))
         .compose(v -> metricsPort == null ? Future.<Void>succeededFuture() : deployMetrics(metricsPort));
   }

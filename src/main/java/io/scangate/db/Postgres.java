@@ -36,12 +36,14 @@ public final class Postgres {
   }
 
   public static Pool pool(Vertx vertx, PostgresSettings settings) {
-    return PgBuilder.pool()
+    Pool pool = PgBuilder.pool()
         .with(new PoolOptions().setMaxSize(settings.poolSize()).setName("scangate-pg").setMaxWaitQueueSize(10_000)
             .setConnectionTimeout(5).setConnectionTimeoutUnit(TimeUnit.SECONDS))
         .connectingTo(connectOptions(settings.url()))
         .using(vertx)
         .build();
+    // An outage's failures say they are PostgreSQL's, so a 503 can name it (Outages.backendOf).
+    return io.scangate.error.Outages.marking("PostgreSQL", Pool.class, pool);
   }
 
   /** Where the database is, for messages: never the password. */

@@ -25,7 +25,7 @@ public final class Failures {
     if (api != null) return api;
     if (Outages.isBackendOutage(e)) {
       log.atWarn().addKeyValue("reason", String.valueOf(e.getMessage())).log("a backing service is unavailable");
-      return ApiException.unavailable("A backing service (Redis or PostgreSQL) is unavailable; try again shortly");
+      return Outages.toApiException(e);
     }
     log.atError().setCause(e).log("service call failed");
     return ApiException.internal("Internal error");

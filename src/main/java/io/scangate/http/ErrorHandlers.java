@@ -82,7 +82,7 @@ public final class ErrorHandlers {
     if (io.scangate.error.Outages.isBackendOutage(failure)) {
       log.atWarn().addKeyValue("requestId", requestId).addKeyValue("reason", String.valueOf(failure.getMessage()))
           .log("request failed: a backing service is unavailable");
-      return ApiException.unavailable("A backing service (Redis or PostgreSQL) is unavailable; try again shortly");
+      return io.scangate.error.Outages.toApiException(failure);
     }
     log.atError().addKeyValue("requestId", requestId).setCause(failure).log("request failed");
     return ApiException.internal("Internal error; quote request id " + requestId);

@@ -219,7 +219,8 @@ public final class LoginPipeline implements LoginService {
       LoginContext context = new LoginContext(grant.appId(), clientIp);
       return notBlocked(grant.userId(), grant.connection(), context)
           .compose(user -> issue(user, grant.appId())
-              .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)));
+              .compose(result -> audit("qr_exchange", user.id(), grant.connection(), context).map(result)))
+          .onSuccess(done -> loggedIn(expectedApp == null ? "qr_exchange" : "authing_exchange"));
     }));
   }
 
@@ -242,7 +243,8 @@ public final class LoginPipeline implements LoginService {
             .compose(issued -> audit("oidc_authorize", grant.userId(), grant.connection(), new LoginContext(clientId, clientIp))
                 // The scan starts a single sign-on session; the route puts its id in the browser's cookie.
                 .compose(v -> sso.start(grant.userId(), grant.connection(), authTime))
-                .map(ssoSession -> new JsonObject().put("redirect", authorizationResponse(issued)).put("ssoSession", ssoSession)));
+                .map(ssoSession -> new JsonObject().put("redirect", authorizationResponse(issued)).put("ssoSession", ssoSession)))
+            .onSuccess(done -> loggedIn("oidc"));
       });
     }));
   }
@@ -272,7 +274,8 @@ public final class LoginPipeline implements LoginService {
             .compose(user -> tokens.issueAuthorizationCode(requestId, user.id(), session.authTime()))
             .compose(issued -> users.audit("oidc_authorize", "success", session.userId(), session.connection(), context,
                     new JsonObject().put("sso", true))
-                .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))));
+                .map(v -> new JsonObject().put("redirect", authorizationResponse(issued))))
+            .onSuccess(done -> loggedIn("oidc_sso"));
       });
     }));
   }
@@ -330,7 +333,8 @@ public final class LoginPipeline implements LoginService {
           .compose(session -> phone(connection, phoneCode).compose(phone -> resolveUser(connection,
               new WeChatIdentity(connection.identifier(), connection.wechatAppId(), session.openid(), session.unionid(),
                   phone, null, null), context)))
-          .compose(user -> issue(user, app.appId()));
+          .compose(user -> issue(user, app.appId()))
+          .onSuccess(done -> loggedIn("miniprogram"));
     }));
   }
 
@@ -604,5 +608,22 @@ public final class LoginPipeline implements LoginService {
   private static String truncate(String s, int max) {
     if (s == null) return "";
     return s.length() <= max ? s : s.substring(0, max);
+  }
+
+  // ---- metrics: logins completed, by door (where the user's tokens or code were issued)
+
+  private io.micrometer.core.instrument.MeterRegistry metrics;
+
+  /** Counts completed logins in {@code scangate_logins_total{door}}: qr_exchange, authing_exchange, miniprogram, oidc. */
+  public LoginPipeline countLoginsIn(io.micrometer.core.instrument.MeterRegistry registry) {
+    this.metrics = registry;
+    return this;
+  }
+
+  private void loggedIn(String door) {
+    if (metrics != null) {
+      io.micrometer.core.instrument.Counter.builder("scangate.logins").tag("door", door)
+          .description("Completed logins by door").register(metrics).increment();
+    }
   }
 }

@@ -154,7 +154,8 @@ public final class QrBrowserRoutes implements Routes {
 
     void start() {
       // Watch before reading, so a change between the read and the watch cannot be missed.
-      watch = hub.watch(sessionId, this::onChange);
+      watch = hub.watch(sessionId, this::onChange,
+          () -> fail(new io.scangate.error.Outages.Unavailable("Redis", new IllegalStateException("subscription lost"))));
       lifecycle.register(this);
       ctx.response().closeHandler(v -> release());
       store.get(sessionId).onSuccess(found -> {
@@ -215,6 +216,9 @@ public final class QrBrowserRoutes implements Routes {
   }
 
   /** One SSE subscriber: the current state first, then each change, ending after a terminal state. */
+  /** How soon a browser whose stream ended for a Redis outage reconnects. */
+  static final long SSE_RETRY_AFTER_OUTAGE_MS = 2_000;
+
   private final class EventStream implements Lifecycle.Waiter {
     private final RoutingContext ctx;
     private final String sessionId;
@@ -249,7 +253,7 @@ public final class QrBrowserRoutes implements Routes {
     }
 
     void start() {
-      watch = hub.watch(sessionId, this::onChange);
+      watch = hub.watch(sessionId, this::onChange, this::onOutage);
       lifecycle.register(this);
       // The browser may go away before the first read answers: its watch must not outlive it.
       ctx.response().closeHandler(v -> release());
@@ -271,6 +275,15 @@ public final class QrBrowserRoutes implements Routes {
         release();
         ctx.fail(e);
       });
+    }
+
+    /** Redis is gone: an error event, a retry hint and the end; the browser reconnects and reads the state again. */
+    private void onOutage() {
+      if (stream == null || stream.isClosed()) return; // the first read fails with its own 503
+      release();
+      stream.send("error", new JsonObject().put("error", "service_unavailable")
+          .put("message", "Redis is unavailable, so changes cannot be followed now; reconnect shortly").encode());
+      stream.retryAndEnd(SSE_RETRY_AFTER_OUTAGE_MS);
     }
 
     private void onChange(QrSession session) {

@@ -88,7 +88,8 @@ final class QrScripts {
         if status == 'SCANNED' and redis.call('HGET', s, 'openid') ~= ARGV[5] then
           return {'err', 'already_scanned', status}
         end
-        redis.call('HSET', s, 'status', 'SCANNED', 'openid', ARGV[5], 'unionid', ARGV[6], 'scanTokenHash', ARGV[7])
+        redis.call('HSET', s, 'status', 'SCANNED', 'openid', ARGV[5], 'unionid', ARGV[6], 'scanTokenHash', ARGV[7],
+          'scannedAt', ARGV[2])
         setProfile(ARGV[8], ARGV[9])
       elseif op == 'confirm' then
         -- ARGV: 5 scanTokenHash, 6 userId, 7 ticket, 8 ticketTtl (s), 9 nickname, 10 avatarUrl

@@ -100,6 +100,13 @@ public final class QrSessionStore {
    * on a Redis Cluster, and its ticket must come from {@link QrIds#ticket(String)}; a standalone
    * Redis takes any ids.
    */
+  private QrMetrics metrics = QrMetrics.NONE;
+
+  /** Where this store counts the changes it makes (the QR-session verticle sets it). */
+  public void countIn(QrMetrics metrics) {
+    this.metrics = metrics;
+  }
+
   public Future<QrSession> create(QrSession s) {
     long lifeSeconds = Duration.ofMillis(s.expiresAt() - System.currentTimeMillis()).plus(settings.retention()).toSeconds() + 1;
     Map<String, String> fields = new HashMap<>();
@@ -119,6 +126,7 @@ public final class QrSessionStore {
         .arg(lifeSeconds).arg(s.sessionId());
     fields.forEach((k, v) -> create.arg(k).arg(v));
     return redis.send(create)
+        .onSuccess(created -> metrics.created(s))
         .compose(created -> redis.send(Request.cmd(Command.ZADD).arg(expiriesKey(s.sessionId())).arg(s.expiresAt()).arg(s.sessionId())))
         .map(done -> s);
   }
@@ -225,7 +233,9 @@ public final class QrSessionStore {
     for (String a : args) eval.arg(a);
     return redis.send(eval).compose(reply -> {
       if ("ok".equals(reply.get(0).toString())) {
-        QrSession changed = QrSession.fromHash(jsonToMap(new JsonObject(reply.get(1).toString())));
+        Map<String, String> hash = jsonToMap(new JsonObject(reply.get(1).toString()));
+        metrics.changed(hash, now);
+        QrSession changed = QrSession.fromHash(hash);
         if (changed.status().terminal()) dropFromExpiryIndex(sessionId);
         return Future.succeededFuture(changed);
       }

@@ -42,15 +42,21 @@ public final class QrSessionVerticle extends VerticleBase {
     private final String sessionId;
     private final Context context;
     private final Consumer<QrSession> onChange;
+    private final Runnable onOutage;
 
-    private Watch(String sessionId, Context context, Consumer<QrSession> onChange) {
+    private Watch(String sessionId, Context context, Consumer<QrSession> onChange, Runnable onOutage) {
       this.sessionId = sessionId;
       this.context = context;
       this.onChange = onChange;
+      this.onOutage = onOutage;
     }
 
     void deliver(QrSession session) {
       context.runOnContext(v -> onChange.accept(session));
+    }
+
+    void outage() {
+      context.runOnContext(v -> onOutage.run());
     }
 
     @Override
@@ -72,6 +78,7 @@ public final class QrSessionVerticle extends VerticleBase {
   public QrSessionVerticle(ScanGateConfig.RedisSettings redisSettings, QrSessionStore store, MeterRegistry metrics) {
     this.redisSettings = redisSettings;
     this.store = store;
+    store.countIn(new QrMetrics(metrics));
     Gauge.builder("scangate.qr.waiters", this, QrSessionVerticle::waiters)
         .description("Browsers waiting on this instance (long polls and SSE streams)").register(metrics);
     Gauge.builder("scangate.qr.watched.sessions", this, QrSessionVerticle::watchedSessions)
@@ -81,7 +88,7 @@ public final class QrSessionVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     subscription = new RedisSubscription(vertx, redisSettings, "QR hub", List.of(store.channel()),
-        (channel, payload) -> onMessage(payload), this::catchUp);
+        (channel, payload) -> onMessage(payload), this::catchUp).onLost(this::subscriptionLost);
     sweepTimer = vertx.setPeriodic(SWEEP_INTERVAL_MS, id -> sweep());
     service = new ServiceBinder(vertx).setAddress(QrSessionService.ADDRESS)
         .register(QrSessionService.class, new QrSessionServiceImpl(store));
@@ -94,6 +101,7 @@ public final class QrSessionVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
+    if (outageTimer >= 0) vertx.cancelTimer(outageTimer);
     if (service != null) service.unregister();
     vertx.cancelTimer(sweepTimer);
     return subscription.close();
@@ -101,8 +109,16 @@ public final class QrSessionVerticle extends VerticleBase {
 
   /** Calls {@code onChange} on the caller's context for every change of the session, from any instance. */
   public Watch watch(String sessionId, Consumer<QrSession> onChange) {
+    return watch(sessionId, onChange, () -> {});
+  }
+
+  /**
+   * Like {@link #watch(String, Consumer)}; {@code onOutage} runs when the Redis subscription is lost
+   * (changes cannot be heard until it is back; the catch-up re-reads then).
+   */
+  public Watch watch(String sessionId, Consumer<QrSession> onChange, Runnable onOutage) {
     // The caller's own context (an HTTP verticle's event loop), so its callbacks stay single-threaded.
-    Watch watch = new Watch(sessionId, vertx.getOrCreateContext(), onChange);
+    Watch watch = new Watch(sessionId, vertx.getOrCreateContext(), onChange, onOutage);
     waiters.computeIfAbsent(sessionId, id -> ConcurrentHashMap.newKeySet()).add(watch);
     return watch;
   }
@@ -126,6 +142,24 @@ public final class QrSessionVerticle extends VerticleBase {
       reads.add(store.get(sessionId).onSuccess(found -> found.ifPresent(this::dispatch)));
     }
     return Future.join(reads).<Void>mapEmpty().otherwiseEmpty();
+  }
+
+  /**
+   * How long the subscription may be gone before waiting browsers are told. A failover (a replica
+   * promoted, the subscription moved) is usually back sooner, and then the catch-up re-reads what
+   * browsers wait for, so they see nothing of it.
+   */
+  static final long OUTAGE_GRACE_MS = 10_000;
+  private long outageTimer = -1;
+
+  /** Redis is gone: unless it is back within the grace, every local waiter is told (SSE: an error event and the end; long polls: 503). */
+  private void subscriptionLost() {
+    if (outageTimer >= 0) return;
+    outageTimer = vertx.setTimer(OUTAGE_GRACE_MS, t -> {
+      outageTimer = -1;
+      if (subscription.connected()) return;
+      for (Set<Watch> watches : waiters.values()) for (Watch w : watches) w.outage();
+    });
   }
 
   private void onMessage(String payload) {

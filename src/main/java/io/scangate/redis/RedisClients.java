@@ -82,7 +82,8 @@ public final class RedisClients {
 
     @Override
     public io.vertx.core.Future<io.vertx.redis.client.RedisConnection> connect() {
-      return client.connect().timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return client.connect().timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .recover(e -> io.scangate.error.Outages.mark("Redis", e));
     }
 
     @Override
@@ -92,12 +93,14 @@ public final class RedisClients {
 
     @Override
     public io.vertx.core.Future<io.vertx.redis.client.Response> send(io.vertx.redis.client.Request command) {
-      return client.send(command).timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return client.send(command).timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .recover(e -> io.scangate.error.Outages.mark("Redis", e));
     }
 
     @Override
     public io.vertx.core.Future<java.util.List<io.vertx.redis.client.Response>> batch(java.util.List<io.vertx.redis.client.Request> commands) {
-      return client.batch(commands).timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS);
+      return client.batch(commands).timeout(timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+          .recover(e -> io.scangate.error.Outages.mark("Redis", e));
     }
   }
 

@@ -104,6 +104,7 @@ public final class RedisSubscription {
   private final Supplier<Future<Void>> catchUp;
   private String clientName;
   private boolean keepRetryingIfStartFails;
+  private Runnable onLost = () -> {};
 
   private Context context;
   private volatile boolean closed;
@@ -150,6 +151,15 @@ public final class RedisSubscription {
    */
   public RedisSubscription clientName(String name) {
     this.clientName = name;
+    return this;
+  }
+
+  /**
+   * Runs (on the subscription's context) each time a live subscription is lost, before reconnecting:
+   * its owner can tell those who rely on it (waiting browsers) that changes cannot be heard now.
+   */
+  public RedisSubscription onLost(Runnable onLost) {
+    this.onLost = onLost;
     return this;
   }
 
@@ -284,6 +294,11 @@ public final class RedisSubscription {
       lostAtMillis = System.currentTimeMillis();
       log.atWarn().addKeyValue("subscription", description).addKeyValue("cause", cause)
           .log("Redis subscription lost; reconnecting");
+      try {
+        onLost.run();
+      } catch (RuntimeException e) {
+        log.atError().setCause(e).addKeyValue("subscription", description).log("onLost handler failed");
+      }
     }
     // While an attempt is in flight, its own failure schedules the next one.
     scheduleReconnect();

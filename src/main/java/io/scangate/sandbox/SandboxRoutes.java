@@ -25,6 +25,7 @@ public final class SandboxRoutes implements Routes {
 
   private final SandboxWeChatApi api;
   private final SandboxControl control;
+  private final SandboxFaults faults;
   private final Buffer phonePage;
   private final Buffer homePage;
   private final Buffer demoPage;
@@ -40,6 +41,7 @@ public final class SandboxRoutes implements Routes {
     this.web = WebClient.create(infra.vertx(), new WebClientOptions().setFollowRedirects(false).setUserAgent("Mozilla/4.0 (sandbox WeChat)"));
     this.api = new SandboxWeChatApi(infra.vertx(), apps, store);
     this.control = new SandboxControl(infra.config(), apps, store, web);
+    this.faults = new SandboxFaults(infra.vertx(), infra.redis(), infra.keys());
     this.phonePage = resource("/sandbox/phone.html");
     this.homePage = resource("/sandbox/home.html");
     this.demoPage = resource("/sandbox/demo.html");
@@ -63,6 +65,7 @@ public final class SandboxRoutes implements Routes {
     // Only this gateway's own pages and servers: a page of another site must not forge logins.
     router.route("/sandbox/*").handler(io.scangate.http.DevHosts.sameOriginOnly());
     String w = "/sandbox/wechat/";
+    router.route(w + "*").handler(faults::apply); // WeChat made slow or failing on purpose, until reset
     router.get(w + "cgi-bin/token").handler(api::token);
     router.post(w + "cgi-bin/stable_token").handler(api::stableToken);
     router.post(w + "cgi-bin/qrcode/create").handler(api::createQrCode);
@@ -79,6 +82,9 @@ public final class SandboxRoutes implements Routes {
     router.get(c + "connections").handler(control::connections);
     router.post(c + "tokens/expire").handler(control::expireTokens);
     router.post(c + "tokens/revoke").handler(control::revokeTokens);
+    router.post(c + "wechat/faults").handler(faults::set);
+    router.get(c + "wechat/faults").handler(faults::list);
+    router.post(c + "wechat/faults/reset").handler(faults::reset);
 
     router.get("/sandbox/phone").handler(this::phone);
     router.get(c + "home-config").handler(ctx -> ctx.json(homeConfig));

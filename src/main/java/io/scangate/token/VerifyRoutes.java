@@ -20,8 +20,21 @@ public final class VerifyRoutes implements Routes {
 
   private final TokenVerifier verifier;
 
-  public VerifyRoutes(TokenManager tokens) {
+  /** {@code scangate_token_verifications_total{outcome}}: valid, invalid (bad, expired, revoked, missing), error. */
+  private final io.micrometer.core.instrument.Counter valid;
+  private final io.micrometer.core.instrument.Counter invalid;
+  private final io.micrometer.core.instrument.Counter error;
+
+  public VerifyRoutes(TokenManager tokens, io.micrometer.core.instrument.MeterRegistry metrics) {
     this.verifier = tokens.verifier();
+    this.valid = verifications(metrics, "valid");
+    this.invalid = verifications(metrics, "invalid");
+    this.error = verifications(metrics, "error");
+  }
+
+  private static io.micrometer.core.instrument.Counter verifications(io.micrometer.core.instrument.MeterRegistry metrics, String outcome) {
+    return io.micrometer.core.instrument.Counter.builder("scangate.token.verifications").tag("outcome", outcome)
+        .description("Forward-auth token verifications (/auth/verify) by outcome").register(metrics);
   }
 
   @Override
@@ -31,7 +44,8 @@ public final class VerifyRoutes implements Routes {
   }
 
   /** Written directly (no failure-handler round trip): this is the hottest path. */
-  private static void invalid(RoutingContext ctx, String description) {
+  private void invalid(RoutingContext ctx, String description) {
+    invalid.increment();
     ErrorHandlers.send(ctx, ErrorShape.API, ErrorHandlers.invalidToken(description));
   }
 
@@ -63,6 +77,7 @@ public final class VerifyRoutes implements Routes {
     verifier.verifyAccess(token, aud).onComplete(done -> {
       if (done.succeeded()) {
         VerifiedToken t = done.result();
+        valid.increment();
         var response = ctx.response()
             .putHeader("X-Auth-User-Id", t.subject())
             .putHeader("X-Auth-App-Id", t.audience())
@@ -72,6 +87,7 @@ public final class VerifyRoutes implements Routes {
       } else if (done.cause() instanceof InvalidTokenException invalid) {
         invalid(ctx, invalid.getMessage());
       } else {
+        error.increment();
         ctx.fail(done.cause());
       }
     });

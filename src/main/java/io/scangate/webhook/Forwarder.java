@@ -84,6 +84,11 @@ public final class Forwarder {
   private final Map<String, Boolean> busy = new HashMap<>();
   private volatile boolean stopped;
 
+  /** The registry this forwarder counts in (the webhook's push counts go there too). */
+  MeterRegistry metrics() {
+    return metrics;
+  }
+
   public Forwarder(Vertx vertx, ScanGateConfig config, Redis redis, RedisKeys keys, MeterRegistry metrics, Policy policy) {
     this.vertx = vertx;
     this.policy = policy;

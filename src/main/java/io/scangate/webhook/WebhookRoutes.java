@@ -181,6 +181,7 @@ public final class WebhookRoutes implements Routes {
     long deadline = arrived + hold.toMillis();
 
     holding(() -> ledger.record(c.identifier(), signatureId, bodyHash, eventId), deadline)
+        .onSuccess(outcome -> pushes(c.identifier(), switch (outcome) { case NEW -> "accepted"; case CONFLICT -> "rejected"; default -> "duplicate"; }))
         .compose(outcome -> switch (outcome) {
           case CONFLICT -> Future.failedFuture(new ApiException(401, "replayed_signature",
               "This signature was already used with another body"));
@@ -238,12 +239,20 @@ public final class WebhookRoutes implements Routes {
 
   /** Waits out the hold, then closes the connection without a word: WeChat retries a push it got no answer to. */
   private void leaveUnanswered(RoutingContext ctx, String connection, long deadline) {
+    pushes(connection, "held");
     log.atWarn().addKeyValue("connection", connection)
         .log("push held unanswered: Redis, PostgreSQL or the login flow is unavailable; WeChat will retry");
     long wait = Math.max(1, deadline - System.currentTimeMillis());
     vertx.setTimer(wait, t -> {
       if (!ctx.response().ended() && !ctx.response().closed()) ctx.request().connection().close();
     });
+  }
+
+  /** {@code scangate_webhook_pushes_total{connection, outcome}}: accepted, duplicate (WeChat's retries), rejected (replayed signature), held (outage). */
+  private void pushes(String connection, String outcome) {
+    if (forwarder == null) return;
+    io.micrometer.core.instrument.Counter.builder("scangate.webhook.pushes").tag("connection", connection).tag("outcome", outcome)
+        .description("Verified WeChat pushes by outcome").register(forwarder.metrics()).increment();
   }
 
   private void answer(RoutingContext ctx, Account account, String reply, String timestamp, String nonce) {

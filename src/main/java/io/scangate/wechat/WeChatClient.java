@@ -8,7 +8,13 @@ import io.scangate.config.ScanGateConfig;
 import io.scangate.config.ScanGateConfig.Connection;
 import io.scangate.redis.RedisKeys;
 import io.scangate.redis.RedisScripts;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
 import io.vertx.core.Future;
+import io.vertx.core.http.PoolOptions;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -68,9 +74,18 @@ public final class WeChatClient {
     }
   }
 
-  /** Timeouts, retries and WeChat's forced-refresh limits. */
+  /**
+   * Timeouts, retries, WeChat's forced-refresh limits, and the circuit breaker: after
+   * {@code breakerFailures} failed attempts (timeout, unreachable, 5xx, -1) within 10 s, calls fail
+   * at once for {@code breakerReset}, then one call tries WeChat again (half-open).
+   */
   public record Settings(Duration callTimeout, int maxAttempts, Duration retryBackoff, Duration tokenWait,
-                         Duration forceRefreshInterval, int forceRefreshesPerDay) {
+                         Duration forceRefreshInterval, int forceRefreshesPerDay, int breakerFailures, Duration breakerReset) {
+
+    public Settings(Duration callTimeout, int maxAttempts, Duration retryBackoff, Duration tokenWait,
+                    Duration forceRefreshInterval, int forceRefreshesPerDay) {
+      this(callTimeout, maxAttempts, retryBackoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay, 5, Duration.ofSeconds(10));
+    }
 
     public static Settings defaults() {
       return new Settings(Duration.ofSeconds(5), 3, Duration.ofMillis(200), Duration.ofSeconds(45),
@@ -78,13 +93,24 @@ public final class WeChatClient {
     }
 
     public Settings withCallTimeout(Duration timeout) {
-      return new Settings(timeout, maxAttempts, retryBackoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay);
+      return new Settings(timeout, maxAttempts, retryBackoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay,
+          breakerFailures, breakerReset);
     }
 
     public Settings withRetries(int attempts, Duration backoff) {
-      return new Settings(callTimeout, attempts, backoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay);
+      return new Settings(callTimeout, attempts, backoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay,
+          breakerFailures, breakerReset);
+    }
+
+    public Settings withBreaker(int failures, Duration reset) {
+      return new Settings(callTimeout, maxAttempts, retryBackoff, tokenWait, forceRefreshInterval, forceRefreshesPerDay,
+          failures, reset);
     }
   }
+
+  /** At most this many calls to WeChat in flight, and this many waiting for a connection; beyond: fail at once. */
+  static final int MAX_CONNECTIONS = 50;
+  static final int MAX_WAITING = 200;
 
   private static final Logger log = LoggerFactory.getLogger(WeChatClient.class);
   private static final ZoneId WECHAT_ZONE = ZoneId.of("Asia/Shanghai"); // WeChat's daily quotas reset at Beijing midnight
@@ -117,11 +143,24 @@ public final class WeChatClient {
   private final Settings settings;
   private final String baseUrl;
   private final WebClient web;
+  /**
+   * One breaker per WeChat API host (this client's {@code apiBaseUrl}), not per app id: what trips
+   * it (timeouts, refused connections, 5xx, -1) is WeChat or the network being down, which every
+   * app on this instance sees at once; an app's own refusals (bad secret, invalid code) never count.
+   */
+  private final CircuitBreaker breaker;
   /** In-process coalescing: concurrent callers on this instance share one token acquisition. */
   private final Map<String, Future<String>> acquisitions = new ConcurrentHashMap<>();
 
+  /** What {@link #WeChatClient(Infrastructure)} uses; tests shorten the timeouts and the breaker's pause. */
+  private static volatile Settings newClientSettings = Settings.defaults();
+
+  public static void settingsForNewClients(Settings settings) {
+    newClientSettings = settings == null ? Settings.defaults() : settings;
+  }
+
   public WeChatClient(Infrastructure infra) {
-    this(infra, Settings.defaults());
+    this(infra, newClientSettings);
   }
 
   public WeChatClient(Infrastructure infra, Settings settings) {
@@ -135,7 +174,30 @@ public final class WeChatClient {
     this.web = WebClient.create(vertx, new WebClientOptions()
         .setConnectTimeout((int) Math.min(Integer.MAX_VALUE, settings.callTimeout().toMillis()))
         .setUserAgent("ScanGate")
-        .setFollowRedirects(false));
+        .setFollowRedirects(false),
+        new PoolOptions().setHttp1MaxSize(MAX_CONNECTIONS).setMaxWaitQueueSize(MAX_WAITING));
+    String host = java.net.URI.create(baseUrl).getHost();
+    this.breaker = CircuitBreaker.create("wechat-api", vertx, new CircuitBreakerOptions()
+            .setMaxFailures(settings.breakerFailures())
+            .setFailuresRollingWindow(10_000)
+            .setResetTimeout(settings.breakerReset().toMillis())
+            .setTimeout(-1) // each request has its own timeout
+            .setNotificationAddress(null))
+        .openHandler(v -> log.atWarn().addKeyValue("host", host).addKeyValue("pauseMs", settings.breakerReset().toMillis())
+            .log("WeChat keeps failing: circuit breaker open, calls fail at once"))
+        .halfOpenHandler(v -> log.atInfo().addKeyValue("host", host).log("WeChat circuit breaker half-open: trying one call"))
+        .closeHandler(v -> log.atInfo().addKeyValue("host", host).log("WeChat answers again: circuit breaker closed"));
+    Gauge.builder("scangate.wechat.breaker.state", breaker, b -> switch (b.state()) {
+          case CLOSED -> 0;
+          case HALF_OPEN -> 1;
+          case OPEN -> 2;
+        }).tag("host", host == null ? "unknown" : host)
+        .description("WeChat API circuit breaker: 0 closed, 1 half-open, 2 open").register(metrics);
+  }
+
+  /** The circuit breaker's state (CLOSED, HALF_OPEN, OPEN). */
+  public CircuitBreakerState breakerState() {
+    return breaker.state();
   }
 
   // ---------------------------------------------------------------- public API
@@ -381,17 +443,25 @@ public final class WeChatClient {
   private Future<Answer> attempt(String api, Connection c, Supplier<Future<HttpResponse<Buffer>>> send, String[] secrets, int attempt) {
     counter("scangate.wechat.calls", api).increment();
     Timer.Sample sample = Timer.start(metrics);
-    Future<HttpResponse<Buffer>> sent;
-    try {
-      sent = send.get();
-    } catch (RuntimeException e) {
-      sent = Future.failedFuture(e);
-    }
+    // The breaker counts timeouts, unreachable, 5xx and -1; a 5xx or -1 answer still reaches the checks below.
+    Future<HttpResponse<Buffer>> sent = breaker.<HttpResponse<Buffer>>execute(() -> {
+      try {
+        return send.get().compose(r -> isBusy(r) ? Future.failedFuture(new BusyAnswer(r)) : Future.succeededFuture(r));
+      } catch (RuntimeException e) {
+        return Future.failedFuture(e);
+      }
+    }).recover(e -> e instanceof BusyAnswer busy ? Future.succeededFuture(busy.response) : Future.failedFuture(e));
     return sent.transform(ar -> {
       sample.stop(Timer.builder("scangate.wechat.latency").tag("api", api)
           .description("WeChat API call latency, per attempt").publishPercentileHistogram().register(metrics));
       WeChatException failure;
-      if (ar.failed()) {
+      if (ar.failed() && ar.cause() instanceof OpenCircuitException) {
+        // No retry: WeChat failed repeatedly just now; the breaker lets one call through after breakerReset.
+        errorCounter(api, "circuit_open").increment();
+        return Future.failedFuture(new WeChatException(WeChatException.Reason.UNREACHABLE, api, WeChatException.SYSTEM_BUSY,
+            "circuit open", "WeChat is unavailable: calls to WeChat failed repeatedly, so " + api + " for " + c.wechatAppId()
+                + " was not tried; WeChat is tried again within " + settings.breakerReset().toSeconds() + " s"));
+      } else if (ar.failed()) {
         boolean timeout = ar.cause() instanceof TimeoutException;
         // Never the exception's message: Vert.x puts the request URI (with access_token) in it.
         failure = new WeChatException(timeout ? WeChatException.Reason.TIMEOUT : WeChatException.Reason.UNREACHABLE, api,
@@ -436,6 +506,24 @@ public final class WeChatClient {
       return vertx.timer(Math.max(1, jittered), TimeUnit.MILLISECONDS)
           .compose(t -> attempt(api, c, send, secrets, attempt + 1));
     });
+  }
+
+  /** A 5xx or a -1 answer: counted by the breaker as a failure, then handled as an answer. */
+  private static final class BusyAnswer extends RuntimeException {
+    final HttpResponse<Buffer> response;
+
+    BusyAnswer(HttpResponse<Buffer> response) {
+      super("WeChat busy", null, false, false);
+      this.response = response;
+    }
+  }
+
+  private static boolean isBusy(HttpResponse<Buffer> response) {
+    if (response.statusCode() >= 500) return true;
+    Buffer body = response.body();
+    if (body == null || body.length() > 4096 || !looksLikeJson(body, response.getHeader("Content-Type"))) return false;
+    JsonObject json = parseJson(body);
+    return json != null && json.getValue("errcode") instanceof Number n && n.intValue() == WeChatException.SYSTEM_BUSY;
   }
 
   private static boolean looksLikeJson(Buffer body, String contentType) {

@@ -22,9 +22,33 @@ public final class LocalRedis implements AutoCloseable {
 
   private final Path dir;
   private final Map<Integer, Process> servers = new LinkedHashMap<>();
+  private final Map<Integer, List<String>> commands = new LinkedHashMap<>();
 
   private LocalRedis() throws IOException {
     this.dir = Files.createTempDirectory("scangate-redis-");
+  }
+
+  /**
+   * One standalone server on a free port that keeps its data across a restart (append-only file,
+   * fsync on every write), for outage tests: {@link #kill(int)} it, then {@link #restart(int)} it.
+   */
+  public static LocalRedis persistent() throws Exception {
+    LocalRedis r = new LocalRedis();
+    try {
+      r.startServer(FreePort.find(), "--appendonly", "yes", "--appendfsync", "always");
+      return r;
+    } catch (Exception e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  /** Starts a killed server again on its port, with its data directory and settings. */
+  public void restart(int port) throws IOException, InterruptedException {
+    List<String> cmd = commands.get(port);
+    if (cmd == null) throw new IllegalStateException("no server was started on " + port);
+    if (servers.containsKey(port)) throw new IllegalStateException("redis on " + port + " is still running");
+    start(port, cmd);
   }
 
   /** Three primaries, three replicas, cluster-node-timeout 2 s; answers once every node says the cluster is ok. */
@@ -88,8 +112,9 @@ public final class LocalRedis implements AutoCloseable {
   }
 
   private void start(int port, List<String> cmd) throws IOException, InterruptedException {
+    commands.put(port, cmd);
     Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(dir.resolve("redis-" + port + ".log").toFile()).start();
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("redis-" + port + ".log").toFile())).start();
     servers.put(port, p);
     await(port, "PING", out -> out.contains("PONG"), 10_000);
   }
