@@ -88,6 +88,7 @@ const authUrl = (connection) => {
 
 try {
   if (!process.env.SDK_ONLY) { // (SDK_ONLY=1: steps 7 and 8 alone, when working on the SDK)
+  if (!process.env.PERF_ONLY) { // (PERF_ONLY=1: step 6 alone, when measuring the page)
   // 1. The Official Account flow: demo → hosted page → the follower scans → back on the demo.
   {
     const page = await newPage({ locale: 'en-US' });
@@ -212,6 +213,8 @@ try {
     console.log('hosted page: Chinese and English, switchable; tabs by keyboard; screenshots saved');
   }
 
+  }
+
   // 6. Time to code and page weight: fresh browser contexts (no cache), each connection.
   // Then the same again in one warm tab (a returning visitor: the files revalidated, 304).
   const samples = [];
@@ -266,6 +269,7 @@ try {
     console.log(`hosted page performance ${r.connection}, ${r.browser}: time to code median ${r.medianMs} ms (min ${r.minMs}, max ${r.maxMs}) over ${r.runs};`
       + ` ${r.bytes} bytes (${r.transferBytes} with headers); median phases ${JSON.stringify(r.medianPhasesMs)}`);
   }
+  if (process.env.PERF_ONLY) { await browser.close(); site.close(); process.exit(0); }
 
   }
 
