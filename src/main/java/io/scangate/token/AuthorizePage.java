@@ -102,9 +102,9 @@ final class AuthorizePage {
         <html lang="%s"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
         <title>%s</title>
         <meta name="scangate-auth-request" content="%s">
-        <link rel="stylesheet" href="/static/login/login.css">
-        <link rel="modulepreload" href="/sdk/scangate.js">
-        <script type="module" src="/static/login/login.js"></script>
+        <link rel="stylesheet" href="%s">
+        <link rel="modulepreload" href="%s">
+        <script type="module" src="%s"></script>
         </head><body>
         <main id="login" data-state="loading">
         <p class="app" id="app-name">%s</p>
@@ -122,7 +122,8 @@ final class AuthorizePage {
         </main>
         <script type="application/json" id="settings">%s</script>
         </body></html>
-        """.formatted(lang.equals("zh") ? "zh-CN" : "en", escape(text(strings, "title", app.name())), escape(requestId), appName,
+        """.formatted(lang.equals("zh") ? "zh-CN" : "en", escape(text(strings, "title", app.name())), escape(requestId),
+        FILE_URLS[0], FILE_URLS[1], FILE_URLS[2], appName,
         escape(strings.getString("heading")), escape(strings.getString("tabs")), tabButtons, selectedTab,
         escape(text(strings, "qrAlt", app.name())), escape(strings.getString("again")), escape(strings.getString("loading")),
         escape(hint), escape(strings.getString("linkIntro")), escape(strings.getString("noscript")),
@@ -135,6 +136,10 @@ final class AuthorizePage {
 
   /** Both languages' strings of the page (web/login/i18n.json); the page's script switches between them. */
   static final JsonObject STRINGS = new JsonObject(resource("/web/login/i18n.json"));
+
+  /** The page's style, the SDK (modulepreloaded) and its script, by versioned (immutable) URLs. */
+  static final String[] FILE_URLS = {io.scangate.web.WebAssets.versioned("/static/login/login.css"),
+      io.scangate.web.WebAssets.versioned("/sdk/scangate.js"), io.scangate.web.WebAssets.versioned("/static/login/login.js")};
 
   private static String resource(String path) {
     try (var in = AuthorizePage.class.getResourceAsStream(path)) {

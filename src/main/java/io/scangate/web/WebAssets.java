@@ -19,21 +19,42 @@ import java.util.Map;
  * script, {@code window.ScanGate}), both made from the one source {@code web/sdk/scangate-core.js}
  * by wrapping it. Answers carry an ETag and {@code Cache-Control: no-cache} (revalidated, so an
  * upgrade is seen at once); the SDK may be loaded from any origin (module scripts need CORS).
+ * The hosted page links its files by {@link #versioned} URLs ({@code ?v=} the content's hash),
+ * which are answered {@code immutable} for a year: a returning visitor loads them from its cache
+ * without a round trip, and a new version has a new URL.
  */
 public final class WebAssets implements Routes {
 
   /** A file and how it is served. */
   record Asset(Buffer body, String contentType, String etag, boolean crossOrigin) {}
 
-  private final Map<String, Asset> assets;
+  /** The files, read from the jar once per JVM. */
+  private static final Map<String, Asset> ASSETS = load();
 
-  public WebAssets() {
+  private final Map<String, Asset> assets = ASSETS;
+
+  private static Map<String, Asset> load() {
     String core = resource("/web/sdk/scangate-core.js");
-    this.assets = Map.of(
-        "/static/login/login.js", asset(resource("/web/login/login.js"), "text/javascript; charset=utf-8", false),
+    Asset sdk = asset(module(core), "text/javascript; charset=utf-8", true);
+    // The page's script imports the SDK by its versioned URL (the one the page modulepreloads).
+    String login = resource("/web/login/login.js")
+        .replace("from '/sdk/scangate.js';", "from '/sdk/scangate.js?v=" + version(sdk) + "';");
+    return Map.of(
+        "/static/login/login.js", asset(login, "text/javascript; charset=utf-8", false),
         "/static/login/login.css", asset(resource("/web/login/login.css"), "text/css; charset=utf-8", false),
-        "/sdk/scangate.js", asset(module(core), "text/javascript; charset=utf-8", true),
+        "/sdk/scangate.js", sdk,
         "/sdk/scangate.umd.js", asset(umd(core), "text/javascript; charset=utf-8", true));
+  }
+
+  /** {@code path?v=<the content's hash>}: a URL that always names this content (served immutable). */
+  public static String versioned(String path) {
+    Asset asset = ASSETS.get(path);
+    if (asset == null) throw new IllegalArgumentException("no such file: " + path);
+    return path + "?v=" + version(asset);
+  }
+
+  private static String version(Asset asset) {
+    return asset.etag().substring(1, asset.etag().length() - 1);
   }
 
   /** The ES module: the core, with the gateway's URL taken from where the module was loaded. */
@@ -69,9 +90,11 @@ public final class WebAssets implements Routes {
   }
 
   private static void serve(RoutingContext ctx, Asset asset) {
+    // A versioned URL of the current content never changes; any other is revalidated.
+    boolean current = version(asset).equals(ctx.request().getParam("v"));
     var response = ctx.response()
         .putHeader("Content-Type", asset.contentType())
-        .putHeader("Cache-Control", "no-cache")
+        .putHeader("Cache-Control", current ? "public, max-age=31536000, immutable" : "no-cache")
         .putHeader("ETag", asset.etag());
     if (asset.crossOrigin()) {
       response.putHeader("Access-Control-Allow-Origin", "*").putHeader("Cross-Origin-Resource-Policy", "cross-origin");

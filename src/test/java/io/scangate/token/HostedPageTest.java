@@ -161,6 +161,20 @@ class HostedPageTest {
     }
     HttpResponse<Buffer> sdk = await(client.get("/sdk/scangate.js").putHeader("Origin", "https://any.example.com").send());
     assertThat(sdk.getHeader("Access-Control-Allow-Origin")).as("module scripts load in CORS mode").isEqualTo("*");
+    assertThat(sdk.getHeader("Cache-Control")).as("an unversioned URL is revalidated").isEqualTo("no-cache");
+
+    // The page links its files by versioned URLs, which never change: cached for a year, no revalidation.
+    String sdkUrl = WebAssets.versioned("/sdk/scangate.js");
+    assertThat(sdkUrl).matches("/sdk/scangate\\.js\\?v=[0-9a-f]{24}");
+    assertThat(page.bodyAsString()).contains("<link rel=\"stylesheet\" href=\"" + WebAssets.versioned("/static/login/login.css") + "\">",
+        "<link rel=\"modulepreload\" href=\"" + sdkUrl + "\">",
+        "<script type=\"module\" src=\"" + WebAssets.versioned("/static/login/login.js") + "\">");
+    HttpResponse<Buffer> script = await(client.get(WebAssets.versioned("/static/login/login.js")).send());
+    assertThat(script.getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+    assertThat(script.bodyAsString()).as("the script imports the URL the page preloads").contains("from '" + sdkUrl + "';");
+    assertThat(await(client.get(sdkUrl).send()).getHeader("Cache-Control")).isEqualTo("public, max-age=31536000, immutable");
+    assertThat(await(client.get("/sdk/scangate.js?v=0123").send()).getHeader("Cache-Control"))
+        .as("an old version's URL gets today's file, revalidated").isEqualTo("no-cache");
   }
 
   @Test
