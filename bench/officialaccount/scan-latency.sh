@@ -15,7 +15,7 @@ ulimit -n 200000 || true
 export SCANGATE_REDIS_URL="${SCANGATE_REDIS_URL:-redis://127.0.0.1:6379}"
 export SCANGATE_POSTGRES_URL="${SCANGATE_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/scangate_bench_oa}"
 out="$(mktemp)"; err="$(mktemp)"
-java -Xms512m -Xmx2g -Dscangate.http.log.level=WARN -Dlogback.configurationFile=bench/logback-bench.xml \
+java -Xms512m -Xmx2g ${SERVER_JAVA_OPTS:-} -Dscangate.http.log.level=WARN -Dlogback.configurationFile=bench/logback-bench.xml \
   -jar target/scangate.jar start-dev --config bench/officialaccount/bench.yaml --port 0 >"$out" 2>"$err" &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -f "$out" "$err"' EXIT
