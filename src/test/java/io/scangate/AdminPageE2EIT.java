@@ -24,7 +24,7 @@ class AdminPageE2EIT {
     BrowserQrLoginE2EIT.installNodeDependencies();
     // conf/dev.yaml with one administrator, named by the openid the sandbox phone will scan with.
     Path config = dir.resolve("dev-admin.yaml");
-    Files.writeString(config, Files.readString(Path.of("conf/dev.yaml")) + "\nadmin:\n  users: [\"openid:o-admin-e2e\"]\n");
+    Files.writeString(config, ShadedJarIT.devYaml() + "\nadmin:\n  users: [\"openid:o-admin-e2e\"]\n");
     var env = new java.util.HashMap<String, String>();
     String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
     if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);

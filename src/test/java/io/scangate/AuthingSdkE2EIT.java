@@ -28,7 +28,7 @@ class AuthingSdkE2EIT {
     int pagePort = FreePort.find();
     // conf/dev.yaml, with the test page's origin allowed and codes that expire in 15 s (the
     // script waits for one to expire).
-    String dev = Files.readString(Path.of("conf/dev.yaml"));
+    String dev = ShadedJarIT.devYaml();
     String yaml = dev
         .replace("allowedOrigins: [\"http://127.0.0.1:8080\", \"http://localhost:8080\"]",
             "allowedOrigins: [\"http://127.0.0.1:" + pagePort + "\"]")

@@ -31,7 +31,7 @@ class HostedLoginE2EIT {
     int pagePort = FreePort.find();
     // conf/dev.yaml, with the test site's origin allowed, codes that expire in 12 s (the script
     // waits for two to expire) and room for the sessions the timing runs create.
-    String yaml = Files.readString(Path.of("conf/dev.yaml"))
+    String yaml = ShadedJarIT.devYaml()
         .replace("allowedOrigins: [\"http://127.0.0.1:8080\", \"http://localhost:8080\"]",
             "allowedOrigins: [\"http://127.0.0.1:" + pagePort + "\"]")
         .replace("sessionTtl: PT2M", "sessionTtl: PT12S")

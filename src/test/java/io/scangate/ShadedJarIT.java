@@ -32,6 +32,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 /** The shaded jar as an operator runs it: `java -jar target/scangate.jar ...`. */
 class ShadedJarIT {
 
+  /**
+   * conf/dev.yaml with a Redis key prefix of its own. The e2e gateways share CI's Redis, and their
+   * per-IP, per-minute rate-limit counters would otherwise add up across tests: a test that
+   * creates many sessions (HostedLoginE2EIT's timing runs) made the next one's code creation 429.
+   */
+  static String devYaml() throws IOException {
+    String yaml = Files.readString(Path.of("conf/dev.yaml"));
+    String own = yaml.replace("keyPrefix: \"scangate:\"", "keyPrefix: \"e2e-" + java.util.UUID.randomUUID().toString().substring(0, 8) + ":\"");
+    if (own.equals(yaml)) throw new IllegalStateException("conf/dev.yaml no longer sets redis.keyPrefix \"scangate:\"");
+    return own;
+  }
+
+
   static final Pattern READY = Pattern.compile("ScanGate ready on (http://[0-9.]+:(\\d+))");
   static final HttpClient http = HttpClient.newHttpClient();
 

@@ -44,7 +44,7 @@ class SsoE2EIT {
             redirectUris: ["http://b.sso.test:%1$d/callback"]
             connections: ["wechat-mini-qr"]
         """.formatted(sitePort);
-    String yaml = Files.readString(Path.of("conf/dev.yaml")).replace("\nconnections:\n", "\n" + applications + "connections:\n")
+    String yaml = ShadedJarIT.devYaml().replace("\nconnections:\n", "\n" + applications + "connections:\n")
         + "admin:\n  apiKeys: [\"" + ADMIN_KEY + "\"]\nrateLimits:\n  sessionsPerMinutePerIp: 600\n";
     assertThat(yaml).contains("appId: \"sso-a\"", "appId: \"sso-b\"", "b.sso.test:" + sitePort, ADMIN_KEY);
     Path config = Files.createTempFile("scangate-sso-e2e", ".yaml");
