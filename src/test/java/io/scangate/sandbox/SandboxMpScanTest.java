@@ -45,33 +45,7 @@ class SandboxMpScanTest {
       postgres: { url: "${TEST_POSTGRES_URL}", poolSize: 2 }
       userPoolId: "pool1"
       tokens: { keyEncryptionKey: "test-key-encryption-key-0123456789abcdef" }
-      applications:
-        - appId: "demo"
-          appSecret: "demo-app-secret-for-tests"
-          name: "Demo"
-          redirectUris: ["http://127.0.0.1/callback"]
-      connections:
-        - identifier: "mp-safe"
-          type: wechat-mp-qrcode
-          wechatAppId: "wxmpsafe0000001"
-          appSecret: "secret-safe-0001"
-          token: "tokenSafe1"
-          encodingAesKey: "%s"
-          messageMode: safe
-        - identifier: "mp-compat"
-          type: wechat-mp-qrcode
-          wechatAppId: "wxmpcompat00001"
-          appSecret: "secret-compat-0001"
-          token: "tokenCompat1"
-          encodingAesKey: "%s"
-          messageMode: compatible
-        - identifier: "mp-plain"
-          type: wechat-mp-qrcode
-          wechatAppId: "wxmpplain000001"
-          appSecret: "secret-plain-0001"
-          token: "tokenPlain1"
-          messageMode: plain
-      """.formatted(KEY, "z".repeat(43));
+      """ + TestConfigs.officialAccountsInEveryMode(KEY, "z".repeat(43));
 
   ScanGate gateway;
   HttpServer receiver;

@@ -90,4 +90,40 @@ public final class TestConfigs {
     env.put("TEST_KEY_PREFIX", TestServers.freshKeyPrefix());
     return env;
   }
+
+  /**
+   * The {@code applications} and {@code connections} sections of a webhook test: the application
+   * {@code demo} and one Official Account connection per message mode ({@code mp-safe},
+   * {@code mp-compat}, {@code mp-plain}) with the given EncodingAESKeys.
+   */
+  public static String officialAccountsInEveryMode(String safeKey, String compatibleKey) {
+    return """
+      applications:
+        - appId: "demo"
+          appSecret: "demo-app-secret-for-tests"
+          name: "Demo"
+          redirectUris: ["http://127.0.0.1/callback"]
+      connections:
+        - identifier: "mp-safe"
+          type: wechat-mp-qrcode
+          wechatAppId: "wxmpsafe0000001"
+          appSecret: "secret-safe-0001"
+          token: "tokenSafe1"
+          encodingAesKey: "%s"
+          messageMode: safe
+        - identifier: "mp-compat"
+          type: wechat-mp-qrcode
+          wechatAppId: "wxmpcompat00001"
+          appSecret: "secret-compat-0001"
+          token: "tokenCompat1"
+          encodingAesKey: "%s"
+          messageMode: compatible
+        - identifier: "mp-plain"
+          type: wechat-mp-qrcode
+          wechatAppId: "wxmpplain000001"
+          appSecret: "secret-plain-0001"
+          token: "tokenPlain1"
+          messageMode: plain
+        """.formatted(safeKey, compatibleKey);
+  }
 }
