@@ -25,13 +25,9 @@ class AdminPageE2EIT {
     // conf/dev.yaml with one administrator, named by the openid the sandbox phone will scan with.
     Path config = dir.resolve("dev-admin.yaml");
     Files.writeString(config, ShadedJarIT.devYaml() + "\nadmin:\n  users: [\"openid:o-admin-e2e\"]\n");
-    var env = new java.util.HashMap<String, String>();
-    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
-    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
-    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
-    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
+    Map<String, String> env = ShadedJarIT.serverEnv();
     try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(
-        List.of("start-dev", "--port", "0", "--config", config.toString()), Map.copyOf(env), true)) {
+        List.of("start-dev", "--port", "0", "--config", config.toString()), env, true)) {
       String base = jar.awaitReady();
       Process node = new ProcessBuilder("node", "admin-page.mjs", base, "o-admin-e2e")
           .directory(BrowserQrLoginE2EIT.E2E.toFile()).redirectErrorStream(true).start();

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -36,13 +35,9 @@ class AuthingSdkE2EIT {
     assertThat(yaml).contains("127.0.0.1:" + pagePort).contains("PT15S");
     Path config = Files.createTempFile("scangate-authing-e2e", ".yaml");
     Files.writeString(config, yaml);
-    Map<String, String> env = new HashMap<>();
-    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
-    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
-    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
-    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
+    Map<String, String> env = ShadedJarIT.serverEnv();
     try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(
-        List.of("start-dev", "--config", config.toString(), "--port", "0"), Map.copyOf(env), true)) {
+        List.of("start-dev", "--config", config.toString(), "--port", "0"), env, true)) {
       String base = jar.awaitReady();
       String web = node("authing-web.mjs", base, Integer.toString(pagePort));
       assertThat(web).contains("Authing web SDK login: user", "token verified against the JWKS",

@@ -22,12 +22,8 @@ class BrowserQrLoginE2EIT {
   @Test
   void aPersonLogsInWithTheSandboxPhone() throws Exception {
     installNodeDependencies();
-    var env = new java.util.HashMap<String, String>();
-    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
-    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
-    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
-    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
-    try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(List.of("start-dev", "--port", "0"), Map.copyOf(env), true)) {
+    Map<String, String> env = ShadedJarIT.serverEnv();
+    try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(List.of("start-dev", "--port", "0"), env, true)) {
       String base = jar.awaitReady();
       Process node = new ProcessBuilder("node", "qr-login.mjs", base).directory(E2E.toFile()).redirectErrorStream(true).start();
       String output = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

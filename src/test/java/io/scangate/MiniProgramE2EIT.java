@@ -3,7 +3,6 @@ package io.scangate;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -19,13 +18,9 @@ class MiniProgramE2EIT {
 
   @Test
   void theMiniProgramsFlowsPassAgainstARunningGateway() throws Exception {
-    Map<String, String> env = new HashMap<>();
-    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
-    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
-    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
-    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
+    Map<String, String> env = ShadedJarIT.serverEnv();
     List<String> args = List.of("start-dev", "--config", "src/test/miniprogram/gateway.yaml", "--port", "0");
-    try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(args, Map.copyOf(env), true)) {
+    try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(args, env, true)) {
       String base = jar.awaitReady();
       ProcessBuilder pb = new ProcessBuilder("node", "--test", "--test-reporter=spec", "src/test/miniprogram/").redirectErrorStream(true);
       pb.environment().put("SCANGATE_URL", base);

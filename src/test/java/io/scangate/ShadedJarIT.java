@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -31,6 +32,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** The shaded jar as an operator runs it: `java -jar target/scangate.jar ...`. */
 class ShadedJarIT {
+
+  /**
+   * The environment of a start-dev jar under test: CI's Redis and a fresh database on CI's
+   * PostgreSQL when the suite was pointed at them, else nothing (start-dev's embedded servers).
+   */
+  static Map<String, String> serverEnv() {
+    Map<String, String> env = new java.util.HashMap<>();
+    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
+    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
+    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
+    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", TestServers.freshDatabaseUrl());
+    return Map.copyOf(env);
+  }
 
   /**
    * conf/dev.yaml with a Redis key prefix of its own. The e2e gateways share CI's Redis, and their

@@ -6,7 +6,6 @@ import org.junit.jupiter.api.Test;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -49,13 +48,9 @@ class SsoE2EIT {
     assertThat(yaml).contains("appId: \"sso-a\"", "appId: \"sso-b\"", "b.sso.test:" + sitePort, ADMIN_KEY);
     Path config = Files.createTempFile("scangate-sso-e2e", ".yaml");
     Files.writeString(config, yaml);
-    Map<String, String> env = new HashMap<>();
-    String redis = System.getenv("SCANGATE_TEST_REDIS_URL");
-    if (redis != null && !redis.isBlank()) env.put("SCANGATE_REDIS_URL", redis);
-    String pg = System.getenv("SCANGATE_TEST_POSTGRES_URL");
-    if (pg != null && !pg.isBlank()) env.put("SCANGATE_POSTGRES_URL", io.scangate.testing.TestServers.freshDatabaseUrl());
+    Map<String, String> env = ShadedJarIT.serverEnv();
     try (ShadedJarIT.RunningJar jar = new ShadedJarIT.RunningJar(
-        List.of("start-dev", "--config", config.toString(), "--port", "0"), Map.copyOf(env), true)) {
+        List.of("start-dev", "--config", config.toString(), "--port", "0"), env, true)) {
       String base = jar.awaitReady();
       Process node = new ProcessBuilder("node", "sso-login.mjs", base, ADMIN_KEY, Integer.toString(sitePort))
           .directory(BrowserQrLoginE2EIT.E2E.toFile()).redirectErrorStream(true).start();
