@@ -3,6 +3,8 @@ package io.scangate.http;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 
+import java.util.concurrent.ThreadLocalRandom;
+
 /**
  * A Server-Sent Events stream (vertx-web has no SSE server helper). Sends {@code event:}/{@code data:}
  * frames and a comment line every {@code heartbeatMs} so proxies keep the connection open.
@@ -11,13 +13,22 @@ public final class SseStream {
 
   private final Vertx vertx;
   private final HttpServerResponse response;
-  private final long heartbeatTimer;
+  private long heartbeatTimer;
   private boolean closed;
 
   private SseStream(Vertx vertx, HttpServerResponse response, long heartbeatMs) {
     this.vertx = vertx;
     this.response = response;
-    this.heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> comment("keep-alive"));
+    // The first heartbeat at a random point of the period, then every period. Streams opened
+    // together (a burst of page loads, every browser reconnecting after an instance stopped)
+    // would otherwise all write their heartbeats at the same moment of each period: 16,000 of
+    // them held an event loop for over a second and put 40 ms on every login meanwhile
+    // (docs/performance.md, Official Account scan-to-browser latency).
+    this.heartbeatTimer = vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(heartbeatMs), first -> {
+      if (closed) return;
+      comment("keep-alive");
+      heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> comment("keep-alive"));
+    });
   }
 
   /**
