@@ -34,8 +34,6 @@ public final class UserStore {
   private static final String FIND_IDENTITY = "SELECT user_id FROM identities WHERE connection = $1 AND openid = $2";
   private static final String FIND_BY_UNIONID = "SELECT id FROM users WHERE unionid = $1 ORDER BY created_at, id LIMIT 1";
   private static final String FIND_BY_PHONE = "SELECT id FROM users WHERE phone = $1 ORDER BY created_at, id LIMIT 1";
-  private static final String INSERT_USER =
-      "INSERT INTO users (id, nickname, avatar_url, phone, unionid) VALUES ($1, $2, $3, $4, $5)";
   private static final String INSERT_IDENTITY =
       "INSERT INTO identities (user_id, connection, wechat_app_id, openid, unionid) VALUES ($1, $2, $3, $4, $5)";
   /** Refuses (no row) a blocked user: the row lock orders it against a concurrent block. */
@@ -44,10 +42,18 @@ public final class UserStore {
         unionid = COALESCE(unionid, $2), phone = COALESCE($3, phone),
         nickname = COALESCE(nickname, $4), avatar_url = COALESCE(avatar_url, $5)
       WHERE id = $1 AND blocked_at IS NULL RETURNING id""";
+  /** Also learns the identity's unionid when it had none (WeChat may tell it only later). */
   private static final String RECORD_IDENTITY_LOGIN =
-      "UPDATE identities SET last_login_at = now() WHERE connection = $1 AND openid = $2";
-  private static final String LEARN_IDENTITY_UNIONID =
-      "UPDATE identities SET unionid = $3 WHERE connection = $1 AND openid = $2 AND unionid IS NULL";
+      "UPDATE identities SET last_login_at = now(), unionid = COALESCE(unionid, $3) WHERE connection = $1 AND openid = $2";
+  /**
+   * A first login: the user and the identity, already logged in, in one statement (one round
+   * trip, no row written twice), where inserting then recording the login took four.
+   */
+  private static final String INSERT_USER_WITH_IDENTITY = """
+      WITH u AS (INSERT INTO users (id, nickname, avatar_url, phone, unionid, last_login_at, login_count)
+                 VALUES ($1, $2, $3, $4, $5, now(), 1) RETURNING id)
+      INSERT INTO identities (user_id, connection, wechat_app_id, openid, unionid, last_login_at)
+      SELECT id, $6, $7, $8, $5, now() FROM u""";
   private static final String UPDATE_PROFILE = """
       UPDATE users SET nickname = COALESCE($2, nickname), avatar_url = COALESCE($3, avatar_url)
       WHERE id = $1 RETURNING id""";
@@ -128,21 +134,14 @@ public final class UserStore {
             }
             if (connection.loginOnly()) return Future.failedFuture(new LoginOnlyRefusal());
             UUID id = UUID.randomUUID();
-            return conn.preparedQuery(INSERT_USER)
-                .execute(Tuple.of(id, identity.nickname(), identity.avatarUrl(), identity.phone(), identity.unionid()))
-                .compose(r -> insertIdentity(conn, id, identity))
+            return conn.preparedQuery(INSERT_USER_WITH_IDENTITY)
+                .execute(Tuple.of(id, identity.nickname(), identity.avatarUrl(), identity.phone(), identity.unionid(),
+                    identity.connection(), identity.wechatAppId(), identity.openid()))
                 .map(new Resolution(id, true, null));
           });
         })
-        .compose(resolution -> conn.preparedQuery(RECORD_LOGIN)
-            .execute(Tuple.of(resolution.userId(), identity.unionid(), identity.phone(), identity.nickname(),
-                identity.avatarUrl()))
-            // A blocked user: the transaction rolls back (nothing linked or learnt), the refusal is audited.
-            .compose(r -> r.size() == 0 ? Future.failedFuture(new BlockedRefusal(resolution.userId()))
-                : conn.preparedQuery(RECORD_IDENTITY_LOGIN).execute(Tuple.of(identity.connection(), identity.openid())))
-            .compose(r -> identity.unionid() == null ? Future.succeededFuture()
-                : conn.preparedQuery(LEARN_IDENTITY_UNIONID)
-                    .execute(Tuple.of(identity.connection(), identity.openid(), identity.unionid())))
+        // A new user is written logged in already; an existing one (found, or linked) records it.
+        .compose(resolution -> (resolution.created() ? Future.<Void>succeededFuture() : recordLogin(conn, resolution, identity))
             .compose(r -> {
               JsonObject detail = new JsonObject().put("wechatAppId", identity.wechatAppId())
                   .put("openid", identity.openid()).put("created", resolution.created());
@@ -150,6 +149,15 @@ public final class UserStore {
               return auditIn(conn, "login", "success", resolution.userId(), connection.identifier(), context, detail);
             })
             .compose(v -> select(conn, resolution.userId())));
+  }
+
+  /** An existing user's login: counted, and its identity's too; a blocked user is refused (the transaction rolls back). */
+  private static Future<Void> recordLogin(SqlConnection conn, Resolution resolution, WeChatIdentity identity) {
+    return conn.preparedQuery(RECORD_LOGIN)
+        .execute(Tuple.of(resolution.userId(), identity.unionid(), identity.phone(), identity.nickname(), identity.avatarUrl()))
+        .compose(r -> r.size() == 0 ? Future.failedFuture(new BlockedRefusal(resolution.userId()))
+            : conn.preparedQuery(RECORD_IDENTITY_LOGIN).execute(Tuple.of(identity.connection(), identity.openid(), identity.unionid())))
+        .mapEmpty();
   }
 
   /**

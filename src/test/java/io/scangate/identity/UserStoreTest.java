@@ -69,6 +69,11 @@ class UserStoreTest {
   void firstLoginCreatesUserAndLaterLoginsFindIt() {
     User first = await(users.resolve(new WeChatIdentity("wechat-mp", "wxtestmp00000001", "o-mp-1", null, null, "Ann",
         "https://img.example.com/a.png"), connection("wechat-mp"), ctx));
+    // A first login is written logged in already: counted once, both times set.
+    assertThat(first.toJson().getString("lastLoginAt")).isNotNull();
+    assertThat(count("SELECT count(*) FROM users WHERE login_count = 1 AND last_login_at IS NOT NULL")).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM identities WHERE openid = 'o-mp-1' AND last_login_at IS NOT NULL AND unionid IS NULL"))
+        .isEqualTo(1);
     User again = await(users.resolve(new WeChatIdentity("wechat-mp", "wxtestmp00000001", "o-mp-1", "u-1", null, null, null),
         connection("wechat-mp"), ctx));
 
@@ -84,6 +89,8 @@ class UserStoreTest {
     Row row = await(gateway.infrastructure().postgres().preparedQuery("SELECT login_count FROM users WHERE id = $1")
         .execute(Tuple.of(java.util.UUID.fromString(first.id())))).iterator().next();
     assertThat(row.getInteger("login_count")).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM identities WHERE openid = 'o-mp-1' AND unionid = 'u-1'"))
+        .as("the identity learns the unionid too").isEqualTo(1);
     assertThat(count("SELECT count(*) FROM audit_log WHERE event = 'login' AND outcome = 'success' AND client_ip = '203.0.113.7' AND app_id = 'demo'"))
         .isEqualTo(2);
   }
