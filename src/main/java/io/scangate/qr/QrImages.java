@@ -12,6 +12,7 @@ import java.awt.Color;
 import java.awt.Graphics2D;
 import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -39,13 +40,26 @@ public final class QrImages {
       ErrorCorrectionLevel level = logo == null ? ErrorCorrectionLevel.M : ErrorCorrectionLevel.H;
       BitMatrix matrix = new QRCodeWriter().encode(content, BarcodeFormat.QR_CODE, size, size,
           Map.of(EncodeHintType.ERROR_CORRECTION, level, EncodeHintType.MARGIN, 2, EncodeHintType.CHARACTER_SET, "UTF-8"));
-      BufferedImage image = new BufferedImage(matrix.getWidth(), matrix.getHeight(), BufferedImage.TYPE_INT_RGB);
-      for (int y = 0; y < matrix.getHeight(); y++) {
-        for (int x = 0; x < matrix.getWidth(); x++) {
-          image.setRGB(x, y, matrix.get(x, y) ? 0x000000 : 0xFFFFFF);
+      BufferedImage image;
+      if (logo == null) {
+        // Black and white only: a one-bit PNG, about a tenth of the bytes of an RGB one, and
+        // quicker to encode (the hosted page waits for this image before it shows the code).
+        image = new BufferedImage(matrix.getWidth(), matrix.getHeight(), BufferedImage.TYPE_BYTE_BINARY);
+        WritableRaster raster = image.getRaster();
+        for (int y = 0; y < matrix.getHeight(); y++) {
+          for (int x = 0; x < matrix.getWidth(); x++) {
+            raster.setSample(x, y, 0, matrix.get(x, y) ? 0 : 1);
+          }
         }
+      } else {
+        image = new BufferedImage(matrix.getWidth(), matrix.getHeight(), BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < matrix.getHeight(); y++) {
+          for (int x = 0; x < matrix.getWidth(); x++) {
+            image.setRGB(x, y, matrix.get(x, y) ? 0x000000 : 0xFFFFFF);
+          }
+        }
+        drawLogo(image, logo);
       }
-      if (logo != null) drawLogo(image, logo);
       ByteArrayOutputStream out = new ByteArrayOutputStream();
       ImageIO.write(image, "png", out);
       return out.toByteArray();
