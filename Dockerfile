@@ -17,8 +17,10 @@ COPY --from=build /src/target/scangate-slim.jar /app/scangate.jar
 COPY conf/scangate.yaml /etc/scangate/scangate.yaml
 USER 10001
 EXPOSE 8080
-# Containers count memory against the cgroup limit: let the heap use most of it.
-ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError"
+# Containers count memory against the cgroup limit: let the heap use most of it. ZGC: its pauses
+# stay under a millisecond, where G1's young pauses of 20-60 ms (thousands of open streams on two
+# cores) were most of the p99 scan-to-browser latency (docs/performance.md, issue 13).
+ENV JAVA_TOOL_OPTIONS="-XX:MaxRAMPercentage=75 -XX:+ExitOnOutOfMemoryError -XX:+UseZGC"
 HEALTHCHECK --interval=10s --timeout=3s CMD ["sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080 && printf 'GET /health/live HTTP/1.0\\r\\n\\r\\n' >&3 && grep -q ' 200 ' <&3"]
 ENTRYPOINT ["java", "-jar", "/app/scangate.jar"]
 CMD ["start", "--config", "/etc/scangate/scangate.yaml"]
