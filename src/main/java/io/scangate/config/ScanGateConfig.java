@@ -89,7 +89,13 @@ public record ScanGateConfig(
     }
   }
 
-  public record PostgresSettings(String url, int poolSize) {}
+  public record PostgresSettings(String url, int poolSize) {
+    @Override
+    public String toString() {
+      // The URL may carry a password.
+      return "PostgresSettings[poolSize=" + poolSize + ", url=***]";
+    }
+  }
 
   public record WeChat(String apiBaseUrl) {}
 

@@ -133,6 +133,9 @@ class ConfigLoaderTest {
     ScanGateConfig c = parse(GOOD);
     assertThat(c.toString()).doesNotContain("mp-secret-value", "demo-secret-0123456789", ENV.get("KEK"),
         ENV.get("ADMIN_KEY"), "abcToken123", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG");
+    // Server URLs may carry a password.
+    assertThat(new ScanGateConfig.PostgresSettings("postgresql://scangate:pg-pass-123@db:5432/scangate", 8).toString())
+        .doesNotContain("pg-pass-123").contains("poolSize=8");
   }
 
   @Test
