@@ -13,7 +13,7 @@ public final class SseStream {
 
   private final Vertx vertx;
   private final HttpServerResponse response;
-  private long heartbeatTimer;
+  private final long heartbeatTimer;
   private boolean closed;
 
   private SseStream(Vertx vertx, HttpServerResponse response, long heartbeatMs) {
@@ -24,11 +24,8 @@ public final class SseStream {
     // would otherwise all write their heartbeats at the same moment of each period: 16,000 of
     // them held an event loop for over a second and put 40 ms on every login meanwhile
     // (docs/performance.md, Official Account scan-to-browser latency).
-    this.heartbeatTimer = vertx.setTimer(1 + ThreadLocalRandom.current().nextLong(heartbeatMs), first -> {
-      if (closed) return;
-      comment("keep-alive");
-      heartbeatTimer = vertx.setPeriodic(heartbeatMs, id -> comment("keep-alive"));
-    });
+    this.heartbeatTimer = vertx.setPeriodic(1 + ThreadLocalRandom.current().nextLong(heartbeatMs), heartbeatMs,
+        id -> comment("keep-alive"));
   }
 
   /**

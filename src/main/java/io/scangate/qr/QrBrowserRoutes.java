@@ -215,10 +215,10 @@ public final class QrBrowserRoutes implements Routes {
         .onFailure(ctx::fail);
   }
 
-  /** One SSE subscriber: the current state first, then each change, ending after a terminal state. */
   /** How soon a browser whose stream ended for a Redis outage reconnects. */
   static final long SSE_RETRY_AFTER_OUTAGE_MS = 2_000;
 
+  /** One SSE subscriber: the current state first, then each change, ending after a terminal state. */
   private final class EventStream implements Lifecycle.Waiter {
     private final RoutingContext ctx;
     private final String sessionId;

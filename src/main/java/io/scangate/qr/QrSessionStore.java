@@ -94,12 +94,6 @@ public final class QrSessionStore {
     return keys.inSlot("qr-expiries-" + shard, "qr", "expiries");
   }
 
-  /**
-   * Stores a new PENDING session; it lives for sessionTtl, then stays readable for qr.retention.
-   * Its id and scene must share one slot tag ({@link QrIds#sessionId(String)}, {@link QrIds#scene(String)})
-   * on a Redis Cluster, and its ticket must come from {@link QrIds#ticket(String)}; a standalone
-   * Redis takes any ids.
-   */
   private QrMetrics metrics = QrMetrics.NONE;
 
   /** Where this store counts the changes it makes (the QR-session verticle sets it). */
@@ -107,6 +101,12 @@ public final class QrSessionStore {
     this.metrics = metrics;
   }
 
+  /**
+   * Stores a new PENDING session; it lives for sessionTtl, then stays readable for qr.retention.
+   * Its id and scene must share one slot tag ({@link QrIds#sessionId(String)}, {@link QrIds#scene(String)})
+   * on a Redis Cluster, and its ticket must come from {@link QrIds#ticket(String)}; a standalone
+   * Redis takes any ids.
+   */
   public Future<QrSession> create(QrSession s) {
     long lifeSeconds = Duration.ofMillis(s.expiresAt() - System.currentTimeMillis()).plus(settings.retention()).toSeconds() + 1;
     Map<String, String> fields = new HashMap<>();
