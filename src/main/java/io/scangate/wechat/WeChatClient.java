@@ -444,13 +444,14 @@ public final class WeChatClient {
     counter("scangate.wechat.calls", api).increment();
     Timer.Sample sample = Timer.start(metrics);
     // The breaker counts timeouts, unreachable, 5xx and -1; a 5xx or -1 answer still reaches the checks below.
-    Future<HttpResponse<Buffer>> sent = breaker.<HttpResponse<Buffer>>execute(() -> {
+    Future<Received> sent = breaker.<Received>execute(() -> {
       try {
-        return send.get().compose(r -> isBusy(r) ? Future.failedFuture(new BusyAnswer(r)) : Future.succeededFuture(r));
+        return send.get().map(Received::of)
+            .compose(r -> r.busy() ? Future.failedFuture(new BusyAnswer(r)) : Future.succeededFuture(r));
       } catch (RuntimeException e) {
         return Future.failedFuture(e);
       }
-    }).recover(e -> e instanceof BusyAnswer busy ? Future.succeededFuture(busy.response) : Future.failedFuture(e));
+    }).recover(e -> e instanceof BusyAnswer busy ? Future.succeededFuture(busy.received) : Future.failedFuture(e));
     return sent.transform(ar -> {
       sample.stop(Timer.builder("scangate.wechat.latency").tag("api", api)
           .description("WeChat API call latency, per attempt").publishPercentileHistogram().register(metrics));
@@ -473,11 +474,12 @@ public final class WeChatClient {
                   + attempt + " attempts)");
         errorCounter(api, timeout ? "timeout" : "unreachable").increment();
       } else {
-        HttpResponse<Buffer> response = ar.result();
-        Buffer body = response.body() == null ? Buffer.buffer() : response.body();
-        String contentType = response.getHeader("Content-Type");
-        JsonObject json = looksLikeJson(body, contentType) ? parseJson(body) : null;
-        if (response.statusCode() >= 500 || (json != null && json.getInteger("errcode", 0) == WeChatException.SYSTEM_BUSY)) {
+        Received received = ar.result();
+        HttpResponse<Buffer> response = received.response();
+        Buffer body = received.body();
+        String contentType = received.contentType();
+        JsonObject json = received.json();
+        if (received.busy()) {
           failure = new WeChatException(WeChatException.Reason.BUSY, api, WeChatException.SYSTEM_BUSY, "system busy",
               "WeChat is busy and did not serve " + api + " for " + c.wechatAppId() + " (" + attempt + " attempts)");
           errorCounter(api, response.statusCode() >= 500 ? "http_" + response.statusCode() : "-1").increment();
@@ -508,22 +510,29 @@ public final class WeChatClient {
     });
   }
 
-  /** A 5xx or a -1 answer: counted by the breaker as a failure, then handled as an answer. */
-  private static final class BusyAnswer extends RuntimeException {
-    final HttpResponse<Buffer> response;
+  /** An HTTP answer, read once: its body, and its JSON when the body is JSON (else null: an image, or malformed). */
+  private record Received(HttpResponse<Buffer> response, Buffer body, String contentType, JsonObject json) {
+    static Received of(HttpResponse<Buffer> response) {
+      Buffer body = response.body() == null ? Buffer.buffer() : response.body();
+      String contentType = response.getHeader("Content-Type");
+      return new Received(response, body, contentType, looksLikeJson(body, contentType) ? parseJson(body) : null);
+    }
 
-    BusyAnswer(HttpResponse<Buffer> response) {
-      super("WeChat busy", null, false, false);
-      this.response = response;
+    /** A 5xx or errcode -1: WeChat is busy (the breaker counts it; the call may be retried). */
+    boolean busy() {
+      return response.statusCode() >= 500
+          || json != null && json.getValue("errcode") instanceof Number n && n.intValue() == WeChatException.SYSTEM_BUSY;
     }
   }
 
-  private static boolean isBusy(HttpResponse<Buffer> response) {
-    if (response.statusCode() >= 500) return true;
-    Buffer body = response.body();
-    if (body == null || body.length() > 4096 || !looksLikeJson(body, response.getHeader("Content-Type"))) return false;
-    JsonObject json = parseJson(body);
-    return json != null && json.getValue("errcode") instanceof Number n && n.intValue() == WeChatException.SYSTEM_BUSY;
+  /** A 5xx or a -1 answer: counted by the breaker as a failure, then handled as an answer. */
+  private static final class BusyAnswer extends RuntimeException {
+    final Received received;
+
+    BusyAnswer(Received received) {
+      super("WeChat busy", null, false, false);
+      this.received = received;
+    }
   }
 
   private static boolean looksLikeJson(Buffer body, String contentType) {
