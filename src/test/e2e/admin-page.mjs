@@ -6,7 +6,7 @@
 // a QR session scanned and confirmed by the sandbox phone, then /oidc/auth/complete; the browser
 // follows the redirect back to /admin/ with the code, and the page exchanges it itself.
 // Usage: node admin-page.mjs BASE_URL ADMIN_OPENID   (exit 0 = the flow works)
-import { chromium } from 'playwright-core';
+import { launchChromium } from './common.mjs';
 
 const base = process.argv[2];
 const adminOpenid = process.argv[3];
@@ -15,10 +15,7 @@ const post = async (path, body) => {
   if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
   return res.json();
 };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const pages = [];
 const fail = async (message) => {
   for (const p of pages) {

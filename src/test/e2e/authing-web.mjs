@@ -6,7 +6,7 @@
 // Usage: node authing-web.mjs http://127.0.0.1:GATEWAY_PORT PAGE_PORT   (exit 0 = all of it works)
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './common.mjs';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 
 const [base, pagePort] = [process.argv[2], Number(process.argv[3])];
@@ -34,10 +34,7 @@ const site = http.createServer((req, res) => {
 });
 await new Promise((resolve) => site.listen(pagePort, '127.0.0.1', resolve));
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const done = async (code, message) => {
   if (message) console.error(message);
   await browser.close();

@@ -11,7 +11,7 @@
 //     is blocked), expiry, cancel; the same page from a foreign origin (http://localhost:PAGE_PORT)
 //     is refused; only the allowed origin may frame the hosted page.
 // Usage: node hosted-login.mjs BASE_URL ARTIFACT_DIR PAGE_PORT   (one line per check; exit 0 = all pass)
-import { chromium } from 'playwright-core';
+import { check, launchChromium, poster } from './common.mjs';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -27,17 +27,8 @@ const site = http.createServer((req, res) => {
   res.end(body || 'not found');
 });
 await new Promise((resolve) => site.listen(Number(pagePort), '127.0.0.1', resolve));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
-const check = (ok, message) => { if (!ok) throw new Error(message); };
-const post = async (path, body) => {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-};
+const browser = await launchChromium();
+const post = poster(base);
 const cspViolations = [];
 const newPage = async (options = {}) => {
   const context = await browser.newContext(options);

@@ -2,13 +2,10 @@
 // start-dev home page and shows a code; a second page plays the phone (/sandbox/phone), scans
 // and confirms; the PC page learns it over SSE, exchanges the ticket and shows the user.
 // Usage: node qr-login.mjs http://127.0.0.1:PORT   (exit 0 = the flow works)
-import { chromium } from 'playwright-core';
+import { launchChromium } from './common.mjs';
 
 const base = process.argv[2];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-});
+const browser = await launchChromium();
 const fail = async (message) => {
   console.error('FAILED: ' + message);
   await browser.close();

@@ -15,7 +15,7 @@
 //   - /oidc/logout ends the session: B's /oidc/auth shows the page again, prompt=none login_required;
 //   - an administrator's "log out everywhere" (/admin/api with an api key) does the same.
 // Usage: node sso-login.mjs BASE_URL ADMIN_API_KEY SITE_PORT   (one line per check; exit 0 = all pass)
-import { chromium } from 'playwright-core';
+import { check, launchChromium, poster } from './common.mjs';
 import http from 'node:http';
 
 const [base, adminKey, sitePort] = process.argv.slice(2);
@@ -32,18 +32,8 @@ await new Promise((resolve) => site.listen(Number(sitePort), '127.0.0.1', resolv
 const VERIFIER = 'dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk';
 const CHALLENGE = 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM';
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-    '--host-resolver-rules=MAP *.sso.test 127.0.0.1'],
-});
-const check = (ok, message) => { if (!ok) throw new Error(message); };
-const post = async (path, body) => {
-  const res = await fetch(base + path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${text}`);
-  return text ? JSON.parse(text) : {};
-};
+const browser = await launchChromium('--host-resolver-rules=MAP *.sso.test 127.0.0.1');
+const post = poster(base);
 // The phone: a mini program user (a fixed openid per person) scans the code and confirms.
 const scanAndConfirm = async (scene, openid, nickname) => {
   const wx = await post('/sandbox/control/miniprogram/code', { appId: 'wxsandboxmini0001', openid });
